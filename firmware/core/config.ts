@@ -1,0 +1,116 @@
+// Stored configuration: one versioned record, validated at the edge (the portal request) and
+// persisted whole with a CRC in two alternating Storage files. Espruino Storage writes are not
+// atomic, so a power cut during a write leaves the other file intact: after a cut the device has
+// either the old or the new config, never a broken one.
+import { crc32 } from "./crc32";
+
+export const enum Flag {
+  VALID = 1, // tested against the network and the cloud (Edgent CONFIG_FLAG_VALID)
+  STATIC_IP = 2,
+  META_SENT = 4, // "Hotspot Name" metadata reported once after provisioning
+}
+
+export interface Network {
+  s: string; // SSID bytes
+  p: string; // passphrase bytes ("" = open)
+}
+
+export interface Config {
+  n: Network[]; // saved networks, most recently provisioned first
+  t: string; // auth token, "" = none
+  h: string; // cloud host
+  p: number; // plain TCP port
+  q: number; // TLS port, 0 = plain only
+  i: string[]; // static ip, mask, gw, dns, dns2 ("" = unset)
+  f: number; // Flag bits
+  e: number; // last_error
+}
+
+export const MAX_NETWORKS = 3;
+export const DEFAULT_HOST = "blynk.cloud";
+const SLOT = "edgent.cfg";
+/** Preprovisioned static token written at the factory (fleet tool `token`); never erased by a reset. */
+export const TOKEN_FILE = "edgent.token";
+
+export interface Files {
+  read(name: string): string | undefined;
+  write(name: string, data: string): void;
+  erase(name: string): void;
+}
+
+export function defaultConfig(): Config {
+  return { n: [], t: "", h: DEFAULT_HOST, p: 80, q: 443, i: [], f: 0, e: 0 };
+}
+
+function hex8(n: number): string {
+  return ("0000000" + n.toString(16)).substr(-8);
+}
+
+/** Record layout: 8 hex digits of CRC-32 over the JSON, then the JSON {q: sequence, c: config}. */
+export function encodeRecord(seq: number, cfg: Config): string {
+  var json = JSON.stringify({ q: seq, c: cfg });
+  return hex8(crc32(json)) + json;
+}
+
+/** Returns {q, c} or undefined when the record is missing, torn or corrupt. */
+export function decodeRecord(rec: string | undefined): { q: number; c: Config } | undefined {
+  if (!rec || rec.length < 10) return undefined;
+  var json = rec.substr(8);
+  if (rec.substr(0, 8) !== hex8(crc32(json))) return undefined;
+  try {
+    var r = JSON.parse(json);
+    return r && r.c && typeof r.q === "number" ? r : undefined;
+  } catch (e) {
+    return undefined;
+  }
+}
+
+export interface Store {
+  cfg: Config;
+  seq: number;
+}
+
+/** Loads the newest valid record of the two slots; defaults when neither is valid. */
+export function loadConfig(files: Files): Store {
+  var a = decodeRecord(files.read(SLOT + 0));
+  var b = decodeRecord(files.read(SLOT + 1));
+  var best = a && (!b || a.q > b.q) ? a : b;
+  if (!best) return { cfg: defaultConfig(), seq: 0 };
+  var cfg = defaultConfig();
+  for (var k in best.c) (cfg as any)[k] = (best.c as any)[k];
+  return { cfg: cfg, seq: best.q };
+}
+
+/** Writes the config into the slot not holding the newest record; no write when nothing changed. */
+export function saveConfig(files: Files, store: Store, cfg: Config): boolean {
+  if (JSON.stringify(cfg) === JSON.stringify(store.cfg) && store.seq > 0) return false;
+  var seq = store.seq + 1;
+  files.write(SLOT + (seq % 2), encodeRecord(seq, cfg));
+  store.seq = seq;
+  store.cfg = cfg;
+  return true;
+}
+
+/** Erases both slots (the factory token file stays). */
+export function eraseConfig(files: Files, store: Store): void {
+  files.erase(SLOT + 0);
+  files.erase(SLOT + 1);
+  store.seq = 0;
+  store.cfg = defaultConfig();
+}
+
+/** Adds or moves a network to the front of the list, keeping at most MAX_NETWORKS. */
+export function rememberNetwork(list: Network[], net: Network): Network[] {
+  var out = [net];
+  for (var i = 0; i < list.length && out.length < MAX_NETWORKS; i++) if (list[i].s !== net.s) out.push(list[i]);
+  return out;
+}
+
+export function isValidToken(t: string): boolean {
+  return t.length === 32 && /^[-_a-zA-Z0-9]*$/.test(t);
+}
+
+export function factoryToken(files: Files): string {
+  var t = files.read(TOKEN_FILE);
+  return t && isValidToken(t) ? t : "";
+}

@@ -1,0 +1,93 @@
+// The only module that touches Espruino's globals and built-in modules. Everything else in the
+// firmware is plain logic that receives these functions, so a test prelude (or the simulator)
+// that replaces the globals runs the very same bundle.
+
+/** Milliseconds since boot. */
+export function now(): number {
+  return Math.floor(getTime() * 1000);
+}
+
+export function print(line: string): void {
+  console.log(line);
+}
+
+/** STA MAC as 6 bytes ("aabbccdd-eeff" from getSerial()). */
+export function macBytes(): number[] {
+  var hex = getSerial().replace("-", "");
+  var out: number[] = [];
+  for (var i = 0; i < 12; i += 2) out.push(parseInt(hex.substr(i, 2), 16) || 0);
+  return out;
+}
+
+export function reboot(): void {
+  E.reboot();
+}
+
+export function memoryUsage(): number {
+  return process.memory(false).usage;
+}
+
+// ---- Storage ----
+var storage = require("Storage");
+export function fileRead(name: string): string | undefined {
+  return storage.read(name);
+}
+/** Throws on a full flash; identical content is not rewritten (Storage compares first). */
+export function fileWrite(name: string, data: string): void {
+  storage.write(name, data);
+}
+export function fileErase(name: string): void {
+  if (storage.read(name) !== undefined) storage.erase(name);
+}
+export function crc32(s: string): number {
+  return E.CRC32(s) >>> 0;
+}
+
+// ---- Radio and network ----
+export function wifiModule(): EspWifi {
+  return require("Wifi");
+}
+export function httpListen(port: number, handler: (req: EspHttpReq, res: EspHttpRes) => void): { close(): void } {
+  return require("http").createServer(handler).listen(port);
+}
+export function udpBind(port: number, onMessage: (msg: string, rinfo: { address: string; port: number }) => void): EspDgramSocket {
+  var sock = require("dgram").createSocket("udp4");
+  sock.on("message", onMessage);
+  sock.bind(port);
+  return sock;
+}
+export function hasTls(): boolean {
+  return process.env.MODULES.indexOf("tls") >= 0;
+}
+/** Opens a TCP (or TLS) connection; may throw synchronously on some builds when refused. */
+export function tcpConnect(host: string, port: number, tls: boolean, onConnect: (s: EspSocket) => void): EspSocket {
+  return (tls ? require("tls") : require("net")).connect({ host: host, port: port }, onConnect);
+}
+
+// ---- Pins ----
+export function pinOutput(pin: number, level: number): void {
+  digitalWrite(pin, level);
+}
+export function pinPwm(pin: number, duty: number, freq: number): void {
+  analogWrite(pin, duty, { freq: freq });
+}
+export function pixelWrite(pin: number, grb: number[]): void {
+  require("neopixel").write(pin, grb);
+}
+export function pinInput(pin: number, pull: "input_pullup" | "input_pulldown" | "input"): void {
+  pinMode(pin, pull);
+}
+export function pinRead(pin: number): number {
+  return digitalRead(pin);
+}
+export function pinWatch(pin: number, debounceMs: number, cb: (e: WatchEvent) => void): number {
+  return setWatch(cb, pin, { repeat: true, edge: "both", debounce: debounceMs });
+}
+export function pinUnwatch(id: number): void {
+  clearWatch(id);
+}
+
+/** Publishes the REPL object (edgent.status(), ...). */
+export function publish(name: string, obj: any): void {
+  global[name] = obj;
+}

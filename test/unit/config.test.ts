@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { loadConfig, saveConfig, encodeRecord, decodeRecord, defaultConfig, rememberNetwork, Files, Flag } from "../../firmware/core/config.ts";
+
+function memFiles(): Files & { data: Map<string, string>; writes: number } {
+  const data = new Map<string, string>();
+  const f = {
+    data,
+    writes: 0,
+    read: (n: string) => data.get(n),
+    write: (n: string, d: string) => {
+      f.writes++;
+      data.set(n, d);
+    },
+    erase: (n: string) => void data.delete(n),
+  };
+  return f;
+}
+
+describe("config store", () => {
+  it("loads defaults from an empty flash", () => assert.deepEqual(loadConfig(memFiles()).cfg, defaultConfig()));
+  it("round-trips a config through a record", () => {
+    const c = defaultConfig();
+    c.n = [{ s: "Caf\xc3\xa9", p: "p@ss\"word" }];
+    c.t = "A".repeat(32);
+    c.f = Flag.VALID;
+    assert.deepEqual(decodeRecord(encodeRecord(7, c)), { q: 7, c });
+  });
+  it("alternates slots so the previous config survives a torn write", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    const a = defaultConfig();
+    a.t = "a".repeat(32);
+    saveConfig(files, store, a);
+    const b = defaultConfig();
+    b.t = "b".repeat(32);
+    saveConfig(files, store, b);
+    assert.equal(loadConfig(files).cfg.t, b.t);
+    // power cut while writing the third record: its slot holds 0xFF padding
+    const slot = store.seq % 2 === 0 ? "edgent.cfg1" : "edgent.cfg0";
+    const rec = encodeRecord(store.seq + 1, defaultConfig());
+    files.write(slot, rec.slice(0, 20) + "\xff".repeat(rec.length - 20));
+    assert.equal(loadConfig(files).cfg.t, b.t);
+    files.erase(slot); // cut between marking the old file deleted and writing the new one
+    assert.equal(loadConfig(files).cfg.t, b.t);
+  });
+  it("does not write when nothing changed", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    const c = defaultConfig();
+    c.t = "x".repeat(32);
+    assert.equal(saveConfig(files, store, c), true);
+    assert.equal(saveConfig(files, store, JSON.parse(JSON.stringify(c))), false);
+    assert.equal(files.writes, 1);
+  });
+  it("ignores a record whose CRC does not match", () => assert.equal(decodeRecord("00000000{\"q\":1,\"c\":{}}"), undefined));
+  it("keeps at most three networks, most recent first", () => {
+    let list = rememberNetwork([], { s: "a", p: "" });
+    list = rememberNetwork(list, { s: "b", p: "" });
+    list = rememberNetwork(list, { s: "c", p: "" });
+    list = rememberNetwork(list, { s: "a", p: "new" });
+    list = rememberNetwork(list, { s: "d", p: "" });
+    assert.deepEqual(list.map((n) => n.s), ["d", "a", "c"]);
+    assert.equal(list[1].p, "new");
+  });
+});

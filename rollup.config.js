@@ -73,7 +73,7 @@ export default boards.map((board) => ({
     plugins: [
       terser({
         ecma: 5,
-        compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
+        compress: { hoist_funs: true, hoist_vars: !!process.env.TERSER_INLINE, inline: process.env.TERSER_INLINE ? +process.env.TERSER_INLINE : false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
         mangle: { toplevel: true },
         format: { ascii_only: true, comments: false },
       }),

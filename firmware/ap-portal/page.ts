@@ -2,7 +2,7 @@
 // lives in these functions (so in flash with the rest of the code) and is written in pieces, so it
 // only occupies RAM while a request is being answered.
 import { html } from "./form";
-import { PortalApp } from "./portal";
+import { PortalApp, Ask } from "./portal";
 
 function head(res: EspHttpRes, code: number, title: string, refresh: string): void {
   res.writeHead(code, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
@@ -31,16 +31,16 @@ function lastErrorText(code: number): string {
   return code ? "Last error: " + code : "";
 }
 
-export function writePage(res: EspHttpRes, app: PortalApp, f: { [k: string]: string }, error: string): void {
-  var info = JSON.parse(app.boardInfo());
+export function writePage(res: EspHttpRes, app: PortalApp, f: { [k: string]: string }, error: string, setupCode: string): void {
+  var info = JSON.parse(app(Ask.INFO));
   head(res, error ? 400 : 200, info.ssid, "");
   res.write("<h1>" + html(info.ssid) + "</h1><p>Connect this device to your WiFi network.</p>");
   var problem = error || lastErrorText(info.last_error);
   if (problem) res.write('<p class="e">' + html(problem) + "</p>");
   res.write('<form method="post" action="/config"><input type="hidden" name="ui" value="1">');
   res.write(field("WiFi network", "ssid", 'list="nets" maxlength="32" required autocapitalize="none" autocorrect="off" value="' + html(f.ssid || "") + '"', ""));
-  var nets = app.cachedScan();
-  if (!nets) app.scan(function () {}); // so the next load can list networks
+  var nets = app(Ask.CACHED_SCAN);
+  if (!nets) app(Ask.SCAN, function () {}); // so the next load can list networks
   res.write('<datalist id="nets">');
   if (nets) {
     var list = JSON.parse(nets);
@@ -50,7 +50,7 @@ export function writePage(res: EspHttpRes, app: PortalApp, f: { [k: string]: str
   res.write(field("Password", "pass", 'type="password" maxlength="64" autocapitalize="none"', "Leave empty for an open network."));
   if (info.preprovisioned) res.write('<p class="n">This device already holds its Blynk auth token.</p>');
   else res.write(field("Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" required autocapitalize="none" autocorrect="off"', "32 characters, from the device page in the Blynk console."));
-  if (app.setupCode()) res.write(field("Setup code", "code", 'required autocapitalize="none"', "Printed on the device label."));
+  if (setupCode) res.write(field("Setup code", "code", 'required autocapitalize="none"', "Printed on the device label."));
   res.write("<details><summary>Advanced</summary>");
   res.write(field("Server", "host", 'value="blynk.cloud" maxlength="64"', ""));
   res.write(field("Port (TLS)", "port_ssl", 'value="443" inputmode="numeric"', "") + field("Port (plain TCP)", "port", 'value="80" inputmode="numeric"', ""));

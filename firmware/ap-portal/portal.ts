@@ -5,17 +5,18 @@ import { Fields, parseForm, jsonString } from "./form";
 import { dnsReply } from "./dns";
 import { writePage, writeStatusPage } from "./page";
 
-export interface PortalApp {
-  boardInfo(): string; // /board_info.json body
-  status(): string; // /status.json body
-  submit(f: Fields): string; // "" when accepted, else the reason
-  reset(): void;
-  reboot(): void;
-  scan(cb: (json: string) => void): void; // /wifi_scan.json body
-  provisioned(): boolean; // a tested config is stored: probes get "online" answers
-  setupCode(): string; // "" = open portal
-  cachedScan(): string; // last /wifi_scan.json body, "" when none yet
+/** What the portal asks of the device; one dispatcher function rather than an object of methods (RAM). */
+export const enum Ask {
+  INFO, // -> /board_info.json body
+  STATUS, // -> /status.json body
+  SUBMIT, // (fields) -> "" when accepted, else the reason
+  RESET,
+  REBOOT,
+  SCAN, // (cb(json)) -> starts a scan; cb gets the /wifi_scan.json body
+  ONLINE, // -> true once a tested config is stored: probes get their "online" answers
+  CACHED_SCAN, // -> last /wifi_scan.json body, "" when none yet
 }
+export type PortalApp = (ask: Ask, arg?: any) => any;
 
 const MAX_BODY = 1024; // a /config request is under 400 bytes even fully %-encoded
 const MAX_OPEN = 6; // lwIP has 10 sockets; keep room for DNS, the cloud and the web IDE
@@ -26,14 +27,16 @@ var server: { close(): void } | undefined;
 var dns: EspDgramSocket | undefined;
 var app: PortalApp;
 var apIp = "192.168.4.1";
+var setupCode = "";
 var open = 0;
 var wrongCodes = 0;
 var lockedUntil = 0;
 
-export function openPortal(a: PortalApp, ip: string): void {
+export function openPortal(a: PortalApp, ip: string, code: string): void {
   closePortal();
   app = a;
   apIp = ip;
+  setupCode = code;
   server = httpListen(80, onRequest);
   dns = udpBind(53, function (msg, rinfo) {
     var reply = dnsReply(msg, apIp);
@@ -48,10 +51,6 @@ export function closePortal(): void {
   dns = undefined;
 }
 
-export function portalOpen(): boolean {
-  return !!server;
-}
-
 function header(req: EspHttpReq, name: string): string {
   for (var k in req.headers) if (k.toLowerCase() === name) return req.headers[k];
   return "";
@@ -64,7 +63,7 @@ function send(res: EspHttpRes, code: number, type: string, body: string, locatio
   res.end(body);
 }
 
-export function sendJson(res: EspHttpRes, code: number, body: string): void {
+function sendJson(res: EspHttpRes, code: number, body: string): void {
   send(res, code, "application/json", body);
 }
 
@@ -121,14 +120,13 @@ function probeAnswer(path: string): string | undefined {
 }
 
 function checkCode(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
-  var code = app.setupCode();
-  if (!code) return true;
+  if (!setupCode) return true;
   var t = now();
   if (t < lockedUntil) {
     reply(res, 429, "error", "Too many wrong setup codes; wait 30 seconds");
     return false;
   }
-  if ((f.code || header(req, "x-setup-code")) === code) {
+  if ((f.code || header(req, "x-setup-code")) === setupCode) {
     wrongCodes = 0;
     return true;
   }
@@ -145,7 +143,7 @@ function route(req: EspHttpReq, res: EspHttpRes, body: string): void {
   var q = url.indexOf("?");
   var path = q < 0 ? url : url.substr(0, q);
   var host = header(req, "host").toLowerCase();
-  var online = app.provisioned();
+  var online = app(Ask.ONLINE);
   var probe = probeAnswer(path);
   if (probe !== undefined && online) {
     if (probe) send(res, 200, path.indexOf(".html") > 0 ? "text/html" : "text/plain", probe);
@@ -164,32 +162,32 @@ function route(req: EspHttpReq, res: EspHttpRes, body: string): void {
   }
   if (err) return reply(res, 400, "error", err);
   if (path === "/" || path === "/index.html") {
-    if (f.scan) app.scan(function () {});
-    return writePage(res, app, f, "");
+    if (f.scan) app(Ask.SCAN, function () {});
+    return writePage(res, app, f, "", setupCode);
   }
-  if (path === "/board_info.json") return sendJson(res, 200, app.boardInfo());
-  if (path === "/status.json") return sendJson(res, 200, app.status());
-  if (path === "/status") return writeStatusPage(res, app.status());
+  if (path === "/board_info.json") return sendJson(res, 200, app(Ask.INFO));
+  if (path === "/status.json") return sendJson(res, 200, app(Ask.STATUS));
+  if (path === "/status") return writeStatusPage(res, app(Ask.STATUS));
   if (path === "/wifi_scan.json")
-    return app.scan(function (json) {
+    return app(Ask.SCAN, function (json: string) {
       sendJson(res, 200, json);
     });
   if (path === "/config") {
     if (!checkCode(f, req, res)) return;
-    var why = app.submit(f);
+    var why = app(Ask.SUBMIT, f);
     // Edgent answers an invalid config with 500; a person using the form gets the page back with the reason.
-    if (why) return f.ui ? writePage(res, app, f, why) : reply(res, 500, "error", why);
+    if (why) return f.ui ? writePage(res, app, f, why, setupCode) : reply(res, 500, "error", why);
     if (f.ui) return send(res, 303, "text/html", "", "/status");
     return reply(res, 200, "ok", f.save && f.save !== "0" ? "Configuration saved" : "Trying to connect...");
   }
   if (path === "/reset") {
     if (!checkCode(f, req, res)) return;
     reply(res, 200, "ok", "Configuration reset");
-    return app.reset();
+    return app(Ask.RESET);
   }
   if (path === "/reboot") {
     reply(res, 200, "ok", "Rebooting");
-    return app.reboot();
+    return app(Ask.REBOOT);
   }
   reply(res, 404, "error", "Not found: " + path.replace(/[^-_./a-zA-Z0-9]/g, "?").substr(0, 40));
 }

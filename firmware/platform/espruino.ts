@@ -1,15 +1,17 @@
 // The only module that touches Espruino's globals and built-in modules. Everything else in the
 // firmware is plain logic that receives these functions, so a test prelude (or the simulator)
-// that replaces the globals runs the very same bundle.
+// that replaces the globals before the bundle runs drives the very same bundle.
+// RAM note: a JS wrapper function costs ~5 JsVars; a reference to a native function costs 1, so
+// natives are passed on as they are wherever the signature already fits.
 
-/** Milliseconds since boot. */
+var bootTime = getTime();
+
+/** Milliseconds since the firmware started (getTime() may be wall-clock time). */
 export function now(): number {
-  return Math.floor(getTime() * 1000);
+  return Math.floor((getTime() - bootTime) * 1000);
 }
 
-export function print(line: string): void {
-  console.log(line);
-}
+export var print = console.log;
 
 /** STA MAC as 6 bytes ("aabbccdd-eeff" from getSerial()). */
 export function macBytes(): number[] {
@@ -39,9 +41,6 @@ export function fileWrite(name: string, data: string): void {
 export function fileErase(name: string): void {
   if (storage.read(name) !== undefined) storage.erase(name);
 }
-export function crc32(s: string): number {
-  return E.CRC32(s) >>> 0;
-}
 
 // ---- Radio and network ----
 export function wifiModule(): EspWifi {
@@ -56,8 +55,13 @@ export function udpBind(port: number, onMessage: (msg: string, rinfo: { address:
   sock.bind(port);
   return sock;
 }
+/** True on builds with TLS compiled in (the official ESP32 build); ESP8266 and ESP32_IDF4 have none. */
 export function hasTls(): boolean {
-  return process.env.MODULES.indexOf("tls") >= 0;
+  try {
+    return !!require("tls");
+  } catch (e) {
+    return false;
+  }
 }
 /** Opens a TCP (or TLS) connection; may throw synchronously on some builds when refused. */
 export function tcpConnect(host: string, port: number, tls: boolean, onConnect: (s: EspSocket) => void): EspSocket {
@@ -65,26 +69,18 @@ export function tcpConnect(host: string, port: number, tls: boolean, onConnect: 
 }
 
 // ---- Pins ----
-export function pinOutput(pin: number, level: number): void {
-  digitalWrite(pin, level);
-}
+export var pinOutput: (pin: number, level: number) => void = digitalWrite;
+export var pinRead: (pin: number) => number = digitalRead;
+export var pinInput: (pin: number, mode: "input_pullup" | "input_pulldown" | "input") => void = pinMode;
+export var pinUnwatch: (id: number) => void = clearWatch;
 export function pinPwm(pin: number, duty: number, freq: number): void {
   analogWrite(pin, duty, { freq: freq });
 }
 export function pixelWrite(pin: number, grb: number[]): void {
   require("neopixel").write(pin, grb);
 }
-export function pinInput(pin: number, pull: "input_pullup" | "input_pulldown" | "input"): void {
-  pinMode(pin, pull);
-}
-export function pinRead(pin: number): number {
-  return digitalRead(pin);
-}
 export function pinWatch(pin: number, debounceMs: number, cb: (e: WatchEvent) => void): number {
   return setWatch(cb, pin, { repeat: true, edge: "both", debounce: debounceMs });
-}
-export function pinUnwatch(id: number): void {
-  clearWatch(id);
 }
 
 /** Publishes the REPL object (edgent.status(), ...). */

@@ -41,8 +41,15 @@ export function wifiInit(onLost: () => void, onStations: (count: number) => void
   W.on("dhcp_timeout", function () {
     if (joinCb) finishJoin(Join.DHCP, "");
   });
-  W.on("disconnected", function () {
-    if (up && !joinCb) {
+  W.on("disconnected", function (d: any) {
+    if (joinCb) {
+      // Espruino 2v29 on ESP32 never calls connect()'s callback on failure: only this event says why.
+      // (ESP8266's event reasons are shifted by one for codes 200-204, so there the callback decides.)
+      if (__BUILD__.chip === "ESP32") {
+        var r = reason(d && (d.msg || d.reason));
+        if (r !== Join.FAIL) finishJoin(r, "");
+      }
+    } else if (up) {
       up = false;
       lostCb();
     }

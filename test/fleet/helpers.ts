@@ -44,7 +44,7 @@ export function csvText(header: string[], rows: string[][], delimiter = ',', eol
 }
 
 // jsqr is a CommonJS bundle whose types declare an ES default export; accept either shape.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as typeof jsQRModule;
 
 function decodeRgba(data: Uint8ClampedArray, width: number, height: number): string | undefined {
   return jsQR(data, width, height)?.data;

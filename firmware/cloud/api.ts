@@ -1,0 +1,102 @@
+// The user's API on the device, in the spirit of Blynk's (reference blynk-edgent.md §8 "Outgoing API"):
+// one object that outlives connections. While a session is up, calls go to it (rate-limited there);
+// while offline they answer false and nothing is queued, because a stale value sent minutes later
+// would overwrite a newer one set from the app.
+// Published by main on the REPL object: edgent.virtualWrite(1, 42). Methods read `arguments`
+// because Espruino has no rest parameters.
+import { Cmd, MAX_BODY, join } from "./codec";
+
+/** A live session's sender (the client rate-limits HARDWARE and friends); false when not sent. */
+export type Send = (cmd: number, body: string) => boolean;
+
+export interface CloudApi {
+  /** HARDWARE `vw\0pin\0values…`. True when sent or queued for sending. */
+  virtualWrite(pin: number, ...values: any[]): boolean;
+  /** Handler for writes from the app/cloud to a virtual pin (values as strings); undefined removes it. */
+  onWrite(pin: number, fn: ((values: string[]) => void) | undefined): void;
+  /** HARDWARE_SYNC `vr\0pins…`: the cloud answers with writes to those pins. No pins = sync all. */
+  syncVirtual(...pins: number[]): boolean;
+  /** EVENT_LOG `name[\0description]` (an event configured in the template). */
+  logEvent(name: string, description?: string): boolean;
+  /** "connected" after login (and the info message), "disconnected" when the session ends. */
+  on(event: "connected" | "disconnected", fn: () => void): void;
+}
+
+var sender: Send | undefined;
+var say: (line: string) => void = function () {};
+var writes: { [pin: string]: (values: string[]) => void } = {};
+var listeners: { [event: string]: (() => void)[] } = {};
+var api: CloudApi | undefined;
+
+function out(cmd: number, body: string): boolean {
+  return !!sender && body.length <= MAX_BODY && sender(cmd, body);
+}
+
+function fire(event: string): void {
+  var l = listeners[event];
+  for (var i = 0; l && i < l.length; i++) {
+    try {
+      l[i]();
+    } catch (e) {
+      say("Error in " + event + " handler: " + e);
+    }
+  }
+}
+
+/** The API object (one per device). */
+export function cloudApi(): CloudApi {
+  return (
+    api ||
+    (api = {
+      virtualWrite: function (pin: number) {
+        return out(Cmd.HARDWARE, "vw\x00" + pin + (arguments.length > 1 ? "\x00" + join(arguments, 1) : ""));
+      },
+      onWrite: function (pin: number, fn: ((values: string[]) => void) | undefined) {
+        if (fn) writes[pin] = fn;
+        else delete writes[pin];
+      },
+      syncVirtual: function () {
+        return out(Cmd.HARDWARE_SYNC, arguments.length ? "vr\x00" + join(arguments, 0) : "");
+      },
+      logEvent: function (name: string, description?: string) {
+        return out(Cmd.EVENT_LOG, description ? name + "\x00" + description : name);
+      },
+      on: function (event: string, fn: () => void) {
+        (listeners[event] || (listeners[event] = [])).push(fn);
+      },
+    })
+  );
+}
+
+/**
+ * Called by the client: `up` with its sender once logged in, then down with the same sender when
+ * the session ends. A down from a sender that is no longer current is ignored.
+ */
+export function apiLink(send: Send, up: boolean, log: (line: string) => void): void {
+  say = log;
+  if (up) {
+    sender = send;
+    fire("connected");
+  } else if (sender === send) {
+    sender = undefined;
+    fire("disconnected");
+  }
+}
+
+/** Called by the client for HARDWARE `vw\0pin\0values…` from the cloud. */
+export function apiWrite(pin: string, values: string[]): void {
+  var fn = writes[pin];
+  if (!fn) return;
+  try {
+    fn(values);
+  } catch (e) {
+    say("Error in V" + pin + " handler: " + e);
+  }
+}
+
+/** Forgets handlers and the current session (tests; a new client after a soft restart). */
+export function apiReset(): void {
+  sender = undefined;
+  writes = {};
+  listeners = {};
+}

@@ -1,0 +1,308 @@
+// Blynk device-protocol client, the part after provisioning: login, info message, heartbeat,
+// reconnect with back-off, redirect, incoming commands, rate-limited sending (reference
+// blynk-edgent.md §8, blynk-library src/Blynk/BlynkProtocol.h). Frames come from ./codec; the socket,
+// clock and timers come in through the options, so Node tests run this file unchanged.
+//
+// One timer at a time: tick() does whatever is due in the current state (attempt, connect timeout,
+// login timeout, ping, heartbeat timeout, next queued send), then arms the timer for the state's next
+// deadline. Traffic never re-arms it, so a steady session costs two wake-ups per 40 s.
+// One teardown path, end(), ends the socket, drops the queue and lets tick() re-arm or clear the timer.
+//
+// RAM: the session is one closure, so it costs nothing while main runs the portal without a cloud
+// connection. Espruino keeps every function object and variable of a live closure, so it has few
+// of both; the only closure made per connection tells a live socket's events from those of an ended
+// one, and none is made per frame. (Measured: scripts/bench-cloud.ts.)
+import { Cmd, Status, Frame, Parser, MAX_BODY, newParser, parse, encode, encodeResponse } from "./codec";
+import { parseCommand } from "./console";
+import { apiLink, apiWrite } from "./api";
+
+/** The socket shape of Espruino's net/tls (events data/close/error; error is {code, message}). */
+export interface CloudSocket {
+  write(data: string): any;
+  end(): void;
+  on(event: string, fn: (arg?: any) => void): any;
+  removeAllListeners(event?: string): any;
+}
+
+export interface CloudOptions {
+  token: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  info: { fwVer: string; fwType: string; build: string; dev: string; tmpl: string };
+  /** One log line without the "[millis] " prefix. */
+  log(line: string): void;
+  /** Every login reply: 200 or 4 = online; 9 = invalid token (the client then stops retrying). */
+  onLogin(status: number): void;
+  /** An online session ended; the client reconnects by itself unless closed. */
+  onOffline(): void;
+  /** A console command from the cloud (INTERNAL "dbg"): "config start", "config erase" or "reboot". */
+  onCommand(line: string): void;
+  /** Opens a socket and calls onConnect(socket) once connected; may throw when refused. */
+  connect?: (host: string, port: number, tls: boolean, onConnect: (s: CloudSocket) => void) => CloudSocket;
+  now?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => any;
+  clearTimeout?: (id: any) => void;
+}
+
+export interface Cloud {
+  online(): boolean;
+  /** INTERNAL `meta\0set\0field\0value` (Edgent sends "Hotspot Name" once after provisioning). */
+  setMetadata(field: string, value: string): boolean;
+  /** Ends the socket and every timer; safe twice; no option callback runs after it. */
+  close(): void;
+}
+
+/** Timing and limits (Blynk: BLYNK_HEARTBEAT 40, BLYNK_TIMEOUT_MS 6000, BLYNK_MSG_LIMIT 15). */
+export const enum Limit {
+  HEARTBEAT = 40000, // PING after this long without traffic in either direction
+  HEARTBEAT_TIMEOUT = 58000, // 40 s + 3 x 6 s without receiving anything: disconnect
+  PING_SPACING = 6000, // between PINGs while the server stays silent
+  LOGIN_TIMEOUT = 6000, // socket up, no login reply
+  CONNECT_TIMEOUT = 30000, // TCP connect + TLS handshake (blynk-library uses 30 s for the handshake)
+  RETRY = 5000, // first reconnect delay, doubled after each failed attempt ...
+  RETRY_MAX = 60000, // ... up to this
+  SEND_SPACING = 66, // 1000 / 15: commands 15-20 are sent at most once per 66 ms
+  QUEUE_MAX = 8, // rate-limited frames waiting; more are refused (the call returns false)
+}
+
+/** Value of the info message's `blynk` key: protocol level of library 1.4.0, build tag says who. */
+export const BLYNK_VERSION = "1.4.0+espruino";
+
+const enum St {
+  WAIT, // no socket; tick() opens one at retryAt
+  OPENING, // TCP/TLS connecting
+  LOGIN, // HW_LOGIN sent, waiting for RESPONSE id 1
+  ONLINE,
+  STOPPED, // invalid token: no more attempts until closed
+  CLOSED,
+}
+
+/** How end() leaves: retry with back-off, retry at once (redirect), stop (invalid token), close. */
+const enum End {
+  RETRY,
+  REDIRECT,
+  STOP,
+  CLOSE,
+}
+
+/** The info message body: the current library's key set (§8 "Info message"). */
+export function infoBody(i: CloudOptions["info"]): string {
+  return (
+    "mcu\x00" + i.fwVer + "\x00fw-type\x00" + i.fwType + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
+    "\x00h-beat\x00" + Limit.HEARTBEAT / 1000 + "\x00buff-in\x00" + MAX_BODY + "\x00dev\x00" + i.dev + (i.tmpl ? "\x00tmpl\x00" + i.tmpl : "")
+  );
+}
+
+/** Starts the first attempt at once (from a 0 ms timer) and keeps a session up until close(). */
+export function openCloud(o: CloudOptions): Cloud {
+  var now = o.now as () => number;
+  var host = o.host;
+  var port = o.port;
+  var st = St.WAIT;
+  var sock: CloudSocket | undefined;
+  var prs: Parser | undefined;
+  var tm: any; // the one timer, undefined when none is pending
+  var lastTry = 0; // start of the latest attempt
+  var retryAt = now();
+  var fails = 0; // attempts in a row that did not reach ONLINE
+  var rx = 0; // last byte received
+  var tx = 0; // last frame sent
+  var hb = 0; // last PING (or HW_LOGIN) sent
+  var mid = 1; // last message id used
+  var over = 0; // id to reuse while handling an incoming command (Blynk's msgIdOutOverride)
+  var q: string[] = []; // encoded frames held back by the rate limit
+
+  /** Does what is due now, then arms the timer for the next deadline (none when stopped or closed). */
+  function tick(): void {
+    if (tm !== undefined) {
+      (o.clearTimeout || clearTimeout)(tm);
+      tm = undefined;
+    }
+    var t = now();
+    if (st === St.WAIT && t >= retryAt) open(t);
+    else if (st === St.OPENING && t - lastTry >= Limit.CONNECT_TIMEOUT) end("Connect timeout", End.RETRY);
+    else if (st === St.LOGIN && t - hb >= Limit.LOGIN_TIMEOUT) end("Login timeout", End.RETRY);
+    else if (st === St.ONLINE) {
+      if (t - rx >= Limit.HEARTBEAT_TIMEOUT) end("Heartbeat timeout", End.RETRY);
+      else {
+        if ((t - rx >= Limit.HEARTBEAT || t - tx >= Limit.HEARTBEAT) && t - hb >= Limit.PING_SPACING) {
+          hb = t;
+          send(Cmd.PING, "");
+        }
+        if (q.length && st === St.ONLINE && t >= (rx > tx ? rx : tx) + Limit.SEND_SPACING) write(q.shift() as string);
+      }
+    }
+    if (tm !== undefined) return; // end() ran tick() again, which armed the timer already
+    var d = st === St.WAIT ? retryAt : st === St.OPENING ? lastTry + Limit.CONNECT_TIMEOUT : st === St.LOGIN ? hb + Limit.LOGIN_TIMEOUT : -1;
+    if (st === St.ONLINE) {
+      d = rx + Limit.HEARTBEAT_TIMEOUT;
+      var p = (rx < tx ? rx : tx) + Limit.HEARTBEAT;
+      if (p < hb + Limit.PING_SPACING) p = hb + Limit.PING_SPACING;
+      if (p < d) d = p;
+      p = (rx > tx ? rx : tx) + Limit.SEND_SPACING;
+      if (q.length && p < d) d = p;
+    }
+    if (d >= 0) tm = (o.setTimeout || setTimeout)(tick, d > t ? d - t : 0);
+  }
+
+  /** One attempt: a socket, then (once connected) HW_LOGIN with id 1. */
+  function open(t: number): void {
+    lastTry = t;
+    st = St.OPENING;
+    o.log("Connecting to " + host + ":" + port);
+    var s: CloudSocket | undefined;
+    // The one closure per attempt: Espruino queues events with the listeners they had when queued,
+    // so events of an ended socket can still arrive; `s` tells them apart. The connect callback
+    // passes the socket itself, data a string, error {code, message}, close a flag.
+    var ev = function (a?: any) {
+      if (!s || s !== sock) return;
+      if (a === s) {
+        if (st !== St.OPENING) return;
+        st = St.LOGIN;
+        hb = now();
+        mid = 1;
+        write(encode(Cmd.HW_LOGIN, 1, o.token));
+        tick();
+      } else if (typeof a === "string") {
+        var f = parse(prs as Parser, a);
+        for (var i = 0; i < f.length && sock === s; i++) handle(f[i]);
+      } else
+        end(
+          st === St.ONLINE
+            ? a && a.message ? "Connection lost: " + a.message : ""
+            : (o.tls ? "Secure connection failed: " : "Connection failed: ") + (a && a.message ? a.message + " (" + a.code + ")" : "closed"),
+          End.RETRY
+        );
+    };
+    try {
+      s = (o.connect as NonNullable<CloudOptions["connect"]>)(host, port, o.tls, ev);
+      sock = s;
+      prs = newParser();
+      s.on("data", ev);
+      s.on("close", ev);
+      s.on("error", ev);
+    } catch (e) {
+      end((o.tls ? "Secure connection failed: " : "Connection failed: ") + ((e as any).message || e), End.RETRY);
+    }
+  }
+
+  /** One incoming frame (reference §8 "Incoming message handling"). */
+  function handle(f: Frame): void {
+    var c = f.cmd;
+    if (!f.id) return end("Invalid message id 0", End.RETRY);
+    var t = (rx = now());
+    if (c === Cmd.RESPONSE) {
+      if (st === St.LOGIN && f.id === 1) {
+        c = f.len;
+        if (c === Status.SUCCESS || c === Status.ALREADY_REGISTERED) {
+          o.log("Ready (ping: " + (t - hb) + "ms).");
+          st = St.ONLINE;
+          hb = t;
+          fails = 0;
+          send(Cmd.INTERNAL, infoBody(o.info));
+          o.onLogin(c);
+          if ((st as St) === St.ONLINE) apiLink(send, true, o.log); // unless main closed us in onLogin
+        } else {
+          end(c === Status.INVALID_TOKEN ? "Invalid auth token" : "Connect failed. code: " + c, c === Status.INVALID_TOKEN ? End.STOP : End.RETRY);
+          if ((st as St) !== St.CLOSED) o.onLogin(c); // main may have closed us meanwhile
+        }
+      } else if (f.len === Status.NOT_AUTHENTICATED) end("Not authenticated", End.RETRY);
+    } else if (f.big) end("Packet too big: " + f.len, End.RETRY);
+    else if (c === Cmd.PING || c === Cmd.HW_LOGIN) write(encodeResponse(f.id, Status.SUCCESS));
+    else if (c === Cmd.HARDWARE || c === Cmd.BRIDGE || c === Cmd.INTERNAL) {
+      // replies sent from here reuse the command's id
+      over = f.id;
+      var v = f.body.split("\x00");
+      if (c === Cmd.INTERNAL) {
+        if (v[0] === "dbg") {
+          var line = v.slice(1).join(" ");
+          var cmd = parseCommand(line);
+          if (cmd) o.onCommand(cmd);
+          else o.log("Unknown command: " + line);
+        }
+      } else if (v[0] === "vw") apiWrite(v[1], v.slice(2));
+      else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));
+      over = 0;
+    } else if (c === Cmd.REDIRECT) {
+      var r = f.body.split("\x00");
+      if (!r[0]) return end("Invalid redirect", End.RETRY);
+      host = r[0];
+      port = parseInt(r[1], 10) || 80;
+      end("Redirecting to " + host + ":" + port, End.REDIRECT);
+    } else if (c === Cmd.DEBUG_PRINT) {
+      if (f.body) o.log("Server: " + f.body);
+    } else end("Invalid header type: " + c, End.RETRY);
+  }
+
+  function write(frame: string): boolean {
+    if (!sock) return false;
+    try {
+      sock.write(frame);
+    } catch (e) {
+      end("Write failed: " + e, End.RETRY);
+      return false;
+    }
+    tx = now();
+    return true;
+  }
+
+  /** Sends now, or queues behind the rate limit for commands 15-20 (Blynk's BLYNK_MSG_LIMIT). */
+  function send(cmd: number, body: string): boolean {
+    if (st !== St.ONLINE) return false;
+    var frame = encode(cmd, over || (mid = mid >= 65535 ? 1 : mid + 1), body);
+    if (cmd >= Cmd.BRIDGE && cmd <= Cmd.HARDWARE && (q.length || now() < (rx > tx ? rx : tx) + Limit.SEND_SPACING)) {
+      if (q.length >= Limit.QUEUE_MAX) return false;
+      q.push(frame);
+      tick();
+      return true;
+    }
+    return write(frame);
+  }
+
+  /**
+   * The one teardown path: ends the attempt or session (socket, parser, queue), schedules the next
+   * attempt (at once after a redirect, else with back-off) or none, and re-arms or clears the timer.
+   */
+  function end(why: string, how: End): void {
+    if (st === St.CLOSED || (st === St.STOPPED && how !== End.CLOSE)) return;
+    var was = st;
+    var s = sock;
+    var t = now();
+    if (why) o.log(why);
+    if (how <= End.REDIRECT) {
+      if (was !== St.ONLINE) fails++;
+      retryAt = how === End.REDIRECT && fails <= 1 ? t : lastTry + (fails < 1 ? Limit.RETRY : fails > 4 ? Limit.RETRY_MAX : Limit.RETRY << (fails - 1));
+      if (retryAt > t + Limit.RETRY) o.log("Next attempt in " + Math.round((retryAt - t) / 1000) + " s");
+    }
+    st = how === End.CLOSE ? St.CLOSED : how === End.STOP ? St.STOPPED : St.WAIT;
+    sock = prs = undefined;
+    q = [];
+    if (s) {
+      s.removeAllListeners();
+      try {
+        s.end();
+      } catch (e) {}
+    }
+    if (was === St.ONLINE) {
+      o.log("Disconnected");
+      apiLink(send, false, o.log);
+      if (how !== End.CLOSE) o.onOffline();
+    }
+    tick(); // after the callbacks, which may have closed us: then it only clears the timer
+  }
+
+  // the first attempt runs from a timer, so no callback runs before startCloud() returns
+  tm = (o.setTimeout || setTimeout)(tick, 0);
+  return {
+    online: function () {
+      return st === St.ONLINE;
+    },
+    setMetadata: function (field: string, value: string) {
+      return send(Cmd.INTERNAL, "meta\x00set\x00" + field + "\x00" + value);
+    },
+    close: function () {
+      end("", End.CLOSE);
+    },
+  };
+}

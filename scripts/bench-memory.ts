@@ -1,0 +1,76 @@
+// Firmware RAM on the real Espruino interpreter (ESPRUINO_BIN): JsVars used by the firmware itself
+// (the test prelude's own use is measured with an empty bundle and subtracted) after boot in portal
+// mode, at the peak of 100 portal requests, and once online in the Blynk cloud.
+import { fileURLToPath } from "node:url";
+import { request } from "node:http";
+import { RealDevice, espruinoBin } from "../test/real/espruino.ts";
+import { startFakeCloud } from "../test/fake-cloud/server.ts";
+
+const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const BOARDS = [
+  { board: "nodemcu", chip: "ESP8266" as const },
+  { board: "esp32-devkitc", chip: "ESP32" as const },
+];
+const PATHS = ["/board_info.json", "/wifi_scan.json", "/status.json", "/", "/generate_204", "/hotspot-detect.html"];
+const PEAK_SAMPLER = "global.__peak=0;setInterval(function(){var u=process.memory(false).usage;if(u>global.__peak)global.__peak=u;},2)";
+
+const dist = (b: string) => fileURLToPath(new URL(`../dist/${b}.js`, import.meta.url));
+const empty = fileURLToPath(new URL("../test/real/fixtures/empty-firmware.js", import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** GET over node:http straight to 127.0.0.1 (the device's mapped port); resolves to the status, 0 on error. */
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    // Host as a phone on the setup network sends it (anything else is redirected as a captive probe)
+    const req = request({ host: "127.0.0.1", port, path, timeout: 10000, headers: { Host: "192.168.4.1" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode || 0));
+    });
+    req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+async function usage(dev: RealDevice): Promise<number> {
+  return (await dev.memory()).usage;
+}
+
+export async function benchMemory(): Promise<Record<string, number | string>[]> {
+  if (!espruinoBin()) return [{ note: "ESPRUINO_BIN not set: real-interpreter memory not measured" }];
+  const rows: Record<string, number | string>[] = [];
+  for (const b of BOARDS) {
+    const cloud = await startFakeCloud({ tokens: [TOKEN] });
+    const networks = [{ ssid: "HomeNet", password: "correct horse", rssi: -50, channel: 6 }];
+    const opts = { chip: b.chip, networks, cloud: { host: "127.0.0.1", port: cloud.port } };
+    const base = await RealDevice.start({ ...opts, bundle: empty });
+    await sleep(1500);
+    const baseline = await usage(base);
+    await base.stop();
+    const dev = await RealDevice.start({ ...opts, bundle: dist(b.board) });
+    try {
+      await sleep(2500);
+      const boot = (await usage(dev)) - baseline;
+      await dev.eval(PEAK_SAMPLER);
+      const port = dev.httpPort(80);
+      let ok = 0;
+      for (let i = 0; i < 100; i++) {
+        if (await get(port, PATHS[i % PATHS.length])) ok++;
+      }
+      const peak = Number(await dev.eval("global.__peak")) - baseline;
+      await get(port, `/config?ssid=HomeNet&pass=correct%20horse&blynk=${TOKEN}`);
+      await dev.waitForLog(/=> RUNNING/, 60000);
+      await sleep(2000);
+      const online = (await usage(dev)) - baseline;
+      rows.push({ board: b.board, "portal boot": boot, "peak, 100 requests": peak, "online in cloud": online, "requests answered": ok, "prelude baseline": baseline });
+    } catch (e) {
+      rows.push({ board: b.board, error: String((e as Error).message).slice(0, 120), console: dev.console.slice(-3).join(" | ").slice(0, 200) });
+    } finally {
+      await dev.stop();
+      await cloud.close();
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.table(await benchMemory());

@@ -1,0 +1,75 @@
+// Shared setup for system tests: the built bundle in the simulator, a fake Blynk cloud, a radio world.
+import { Sim } from "../sim/index.ts";
+import { startFakeCloud } from "../fake-cloud/server.ts";
+import { readIdentity } from "../../scripts/identity.js";
+import { deviceName, chipIdKey } from "../../firmware/core/device-name.ts";
+import { encodeRecord, defaultConfig, Flag, Config } from "../../firmware/core/config.ts";
+
+export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+export const OTHER_TOKEN = "Zz3dEfGh1jKlMnOpQrStUvWxYz012345";
+export const HOME = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
+export const BOARDS = [
+  { board: "esp32-devkitc", chip: "ESP32" as const, mac: "24:0a:c4:12:34:56", suffix: "PYN6" },
+  { board: "nodemcu", chip: "ESP8266" as const, mac: "5c:cf:7f:01:02:03", suffix: "8N4Y" },
+];
+
+export function expectedSsid(mac: string, chip: "ESP32" | "ESP8266"): string {
+  const bytes = mac.split(":").map((h) => parseInt(h, 16));
+  return deviceName("Blynk", readIdentity().templateName, chipIdKey(bytes, chip === "ESP32"));
+}
+
+export function bundlePath(board: string): string {
+  return new URL(`../../dist/${board}.js`, import.meta.url).pathname;
+}
+
+/** Flash contents of a device provisioned with `cfg` overrides (for tests that start online). */
+export function provisionedFlash(over: Partial<Config> = {}): Record<string, string> {
+  const c = defaultConfig();
+  c.n = [{ s: HOME.ssid, p: HOME.password }];
+  c.t = TOKEN;
+  c.f = Flag.VALID | Flag.META_SENT;
+  Object.assign(c, over);
+  return { "edgent.cfg1": encodeRecord(1, c) };
+}
+
+export async function world(opts: { board: (typeof BOARDS)[number]; networks?: any[]; storage?: any; tokens?: string[] }) {
+  const cloud = await startFakeCloud({ tokens: opts.tokens || [TOKEN] });
+  const addr = "127.0.0.1:" + cloud.port;
+  const sim = await Sim.boot({
+    bundle: bundlePath(opts.board.board),
+    chip: opts.board.chip,
+    mac: opts.board.mac,
+    networks: opts.networks || [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }],
+    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr },
+    storage: opts.storage && !(opts.storage as any).bytes ? Sim.flashWith(opts.storage, opts.board.chip) : opts.storage,
+  });
+  return { sim, cloud };
+}
+
+import { connect } from "node:net";
+
+/**
+ * Sends raw bytes (a latin1 string, or chunks with virtual-time gaps) to the device's port 80 and
+ * returns whatever comes back before the device closes the connection (or maxMs of virtual time).
+ */
+export async function rawRequest(sim: any, chunks: string | { data: string; gapMs?: number }[], maxMs = 20000): Promise<{ status: number; raw: string; body: string }> {
+  const parts = typeof chunks === "string" ? [{ data: chunks, gapMs: 0 }] : chunks;
+  const sock = connect(sim.httpPort(80), "127.0.0.1");
+  let raw = "";
+  let closed = false;
+  sock.on("data", (d) => (raw += d.toString("latin1")));
+  sock.on("close", () => (closed = true));
+  sock.on("error", () => (closed = true));
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  const start = sim.now();
+  for (const p of parts) {
+    if (closed) break;
+    sock.write(Buffer.from(p.data, "latin1"));
+    await sim.advance(p.gapMs || 1);
+  }
+  while (!closed && sim.now() - start < maxMs) await sim.advance(20);
+  sock.destroy();
+  const m = /^HTTP\/1\.[01] (\d+)/.exec(raw);
+  const i = raw.indexOf("\r\n\r\n");
+  return { status: m ? +m[1] : 0, raw, body: i < 0 ? "" : raw.slice(i + 4) };
+}

@@ -1,0 +1,89 @@
+// 200+ hostile or odd requests: each gets a clear error or the right value byte for byte; none
+// crashes the interpreter, leaks timers or sockets, or corrupts the stored config.
+import assert from "node:assert/strict";
+import { world, BOARDS, rawRequest } from "./helpers.ts";
+import { hostileCorpus } from "../corpus/hostile-requests.ts";
+import { decodeRecord } from "../../firmware/core/config.ts";
+
+const corpus = hostileCorpus();
+
+for (const b of BOARDS) {
+  describe(`hostile requests on ${b.board} (${corpus.length} cases)`, function () {
+    this.timeout(300000);
+    let env: Awaited<ReturnType<typeof world>>;
+    let baseline: { timers: number; sockets: number };
+    before(async () => {
+      env = await world({ board: b, networks: [{ ssid: "Elsewhere", password: "password1", rssi: -50, channel: 1 }] });
+      await env.sim.advance(3000);
+      baseline = { timers: env.sim.timerCount(), sockets: env.sim.socketCount() };
+    });
+    after(async () => {
+      env.sim.stop();
+      await env.cloud.close();
+    });
+
+    it("has at least 200 cases", () => assert.ok(corpus.length >= 200));
+
+    for (const k of corpus)
+      it(k.name, async () => {
+        const { sim } = env;
+        const before = sim.wifi.log.length;
+        const r = await rawRequest(sim, k.chunks, 25000);
+        assert.ok(k.expect.status.includes(r.status), `status ${r.status} not in ${k.expect.status}: ${r.raw.slice(0, 200)}`);
+        if (r.status >= 400 && r.status !== 408 && r.body.startsWith("{")) assert.equal(JSON.parse(r.body).status, "error");
+        if (k.expect.body) assert.match(r.body, k.expect.body);
+        await sim.advance(200);
+        if (k.expect.joins) {
+          const c = sim.wifi.log.slice(before).filter((x: any) => x.call === "connect").pop();
+          assert.ok(c, "the device tried to join");
+          assert.equal(c.args[0], k.expect.joins.ssid, "SSID byte for byte");
+          assert.equal((c.args[1] as any).password, k.expect.joins.pass, "password byte for byte");
+        }
+        assert.deepEqual(sim.uncaught, [], "no uncaught exception");
+        for (const slot of ["edgent.cfg0", "edgent.cfg1"]) {
+          const rec = sim.storage.read(slot);
+          if (rec !== undefined) assert.ok(decodeRecord(rec), slot + " still a valid record");
+        }
+        const info = await sim.fetch("/board_info.json");
+        assert.equal(info.status, 200, "portal still serving");
+        assert.ok(!info.body.includes("password1"), "no secrets in board info");
+      });
+
+    it("returns to its timer and socket baseline", async () => {
+      await env.sim.advance(70000); // let the last connection test time out
+      assert.ok(env.sim.timerCount() <= baseline.timers + 1, `timers ${env.sim.timerCount()} vs ${baseline.timers}`);
+      assert.equal(env.sim.socketCount(), baseline.sockets);
+    });
+
+    it("answers /config within 2 s while 20 clients hammer the probes and the scan for 60 s", async () => {
+      const { sim } = env;
+      const paths = ["/generate_204", "/hotspot-detect.html", "/connecttest.txt", "/wifi_scan.json", "/ncsi.txt"];
+      let stop = false;
+      let served = 0;
+      const client = async (i: number) => {
+        while (!stop) {
+          const p = paths[i % paths.length];
+          const r = await sim.fetch(p, { headers: { Host: "connectivitycheck.gstatic.com" }, timeoutMs: 15000 }).catch(() => undefined);
+          if (r && r.status) served++;
+        }
+      };
+      const start = sim.now();
+      const clients = Array.from({ length: 20 }, (_, i) => client(i));
+      await sim.advance(30000);
+      const t0 = sim.now();
+      const cfg = await sim.fetch("/config?ssid=Elsewhere&pass=password1&blynk=Ab3dEfGh1jKlMnOpQrStUvWxYz012345", { timeoutMs: 5000 });
+      const took = sim.now() - t0;
+      assert.equal(cfg.status, 200);
+      assert.ok(took <= 2000, `/config took ${took} ms of device time`);
+      while (sim.now() - start < 60000) await sim.advance(100);
+      stop = true;
+      await sim.advance(20000);
+      await Promise.all(clients);
+      assert.ok(served > 100, `served ${served} probe requests`);
+      await sim.advance(70000);
+      assert.equal(sim.socketCount(), baseline.sockets, "sockets back to baseline");
+      assert.ok(sim.timerCount() <= baseline.timers + 1, "timers back to baseline");
+      assert.deepEqual(sim.uncaught, []);
+    });
+  });
+}

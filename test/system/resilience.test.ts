@@ -1,0 +1,122 @@
+// Test before commit with an answer on the phone, and a portal that never strands a device.
+import assert from "node:assert/strict";
+import { world, BOARDS, TOKEN, HOME, provisionedFlash } from "./helpers.ts";
+
+const state = (sim: any) => JSON.parse((sim.repl("JSON.stringify(edgent.status())") as string)).state;
+const connects = (sim: any) => sim.wifi.log.filter((c: any) => c.call === "connect").map((c: any) => c.args[0]);
+
+for (const b of BOARDS) {
+  describe(`test-before-commit and recovery on ${b.board}`, function () {
+    let env: Awaited<ReturnType<typeof world>>;
+    afterEach(async () => {
+      env?.sim.stop();
+      await env?.cloud.close();
+    });
+
+    it("keeps the access point up while testing and reports progress in /status.json", async () => {
+      env = await world({ board: b, networks: [{ ...HOME, joinDelayMs: 4000 }] });
+      const { sim } = env;
+      await sim.advance(3000);
+      await sim.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
+      await sim.advance(1000);
+      const during = JSON.parse((await sim.fetch("/status.json")).body);
+      assert.equal(during.test, "connecting");
+      assert.equal(during.ssid, HOME.ssid);
+      assert.equal(sim.wifi.apRunning(), true);
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
+      const after = JSON.parse((await sim.fetch("/status.json")).body);
+      assert.equal(after.test, "online");
+      assert.equal(after.ip, "192.168.1.50");
+      assert.ok(!JSON.stringify(after).includes(HOME.password) && !JSON.stringify(after).includes(TOKEN), "no secrets in status");
+      await sim.advance(12000);
+      assert.equal(sim.wifi.apRunning(), false);
+    });
+
+    it("answers the browser form with a status page that refreshes until the outcome is known", async () => {
+      env = await world({ board: b });
+      const { sim } = env;
+      await sim.advance(3000);
+      const r = await sim.fetch("/config", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "ui=1&ssid=HomeNet&pass=wrong+horse&blynk=" + TOKEN });
+      assert.equal(r.status, 303);
+      assert.equal(r.headers.location, "/status");
+      const busy = await sim.fetch("/status");
+      assert.match(busy.body, /Connecting to <b>HomeNet<\/b>/);
+      assert.match(busy.body, /http-equiv="refresh"/);
+      assert.ok(await sim.until(() => JSON.parse(sim.repl("JSON.stringify(edgent.status())")).test === "wrong_password", 60000));
+      const done = await sim.fetch("/status");
+      assert.match(done.body, /Wrong password for <b>HomeNet<\/b>/);
+      assert.ok(!/http-equiv="refresh"/.test(done.body));
+    });
+
+    it("shows the form again with the reason when the browser sends a bad value", async () => {
+      env = await world({ board: b });
+      await env.sim.advance(3000);
+      const r = await env.sim.fetch("/config", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "ui=1&ssid=HomeNet&pass=short&blynk=" + TOKEN });
+      assert.equal(r.status, 400);
+      assert.match(r.body, /<form/);
+      assert.match(r.body, /Password is 5 bytes/);
+    });
+
+    it("opens the portal after 5 minutes offline, keeps retrying, and closes it when the network is back", async () => {
+      env = await world({ board: b, storage: undefined, networks: [{ ...HOME, up: false }] });
+      env.sim.stop();
+      env = await world({ board: b, networks: [{ ...HOME, up: false }], storage: await flashOf(provisionedFlash(), b) });
+      const { sim } = env;
+      await sim.advance(4 * 60000);
+      assert.equal(sim.wifi.apRunning(), false, "no portal before 5 minutes");
+      await sim.advance(2 * 60000);
+      assert.equal(sim.wifi.apRunning(), true, "portal open after 5 minutes offline");
+      const tries = connects(sim).length;
+      await sim.advance(3 * 60000);
+      assert.ok(connects(sim).length > tries, "still retrying the saved network");
+      sim.world.set(HOME.ssid, { up: true });
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 5 * 60000));
+      await sim.advance(1000);
+      assert.equal(sim.wifi.apRunning(), false, "portal closed by itself");
+      assert.equal(env.cloud.logins.length, 1);
+    });
+
+    it("never erases anything when a provisioned device loses its network", async () => {
+      env = await world({ board: b, storage: await flashOf(provisionedFlash(), b) });
+      const { sim } = env;
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
+      const before = [sim.storage.read("edgent.cfg0"), sim.storage.read("edgent.cfg1")];
+      sim.world.set(HOME.ssid, { up: false });
+      await sim.advance(20 * 60000);
+      assert.deepEqual([sim.storage.read("edgent.cfg0"), sim.storage.read("edgent.cfg1")], before);
+      sim.world.set(HOME.ssid, { up: true });
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 5 * 60000));
+    });
+
+    it("tries the strongest known network first", async () => {
+      const nets = [
+        { ssid: "Weak", password: "password1", rssi: -85, channel: 1 },
+        { ssid: "Strong", password: "password2", rssi: -40, channel: 6 },
+        { ssid: "Middle", password: "password3", rssi: -60, channel: 11 },
+      ];
+      const flash = provisionedFlash({ n: [{ s: "Weak", p: "password1" }, { s: "Middle", p: "password3" }, { s: "Strong", p: "password2" }] });
+      env = await world({ board: b, networks: nets, storage: await flashOf(flash, b) });
+      assert.ok(await env.sim.until(() => state(env.sim) === "RUNNING", 60000));
+      assert.equal(connects(env.sim)[0], "Strong");
+    });
+
+    it("keeps the stored config when a new one fails its test", async () => {
+      env = await world({ board: b, storage: await flashOf(provisionedFlash(), b) });
+      const { sim } = env;
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
+      sim.repl('edgent.config("start")');
+      assert.ok(await sim.until(() => sim.wifi.apRunning(), 10000));
+      await sim.fetch("/config?ssid=HomeNet&pass=not+the+password&blynk=" + TOKEN);
+      assert.ok(await sim.until(() => sim.console.some((l: string) => /Last error code: 701/.test(l)), 60000));
+      sim.powerCut();
+      await sim.powerOn();
+      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000), "the old config still works");
+    });
+  });
+}
+
+/** Boots nothing: turns named Storage files into a flash image the simulator can start from. */
+async function flashOf(files: Record<string, string>, b: (typeof BOARDS)[number]) {
+  const { Sim } = await import("../sim/index.ts");
+  return Sim.flashWith(files, b.chip);
+}

@@ -1,0 +1,202 @@
+// The virtual board: the built firmware bundle of one board profile running on the Espruino
+// simulator in real time, in a radio world, talking to a local fake Blynk cloud, with its portal
+// and a control page served locally. `npm start` (main.ts) and the browser test both start it here.
+import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { Sim } from "../test/sim/index.ts";
+import { startFakeCloud, type FakeCloud } from "../test/fake-cloud/server.ts";
+import type { NetworkSpec } from "../test/sim/types.ts";
+import { isValidToken } from "../firmware/core/config.ts";
+import { Bench, type BoardProfile, type SimDevice } from "./bench.ts";
+import { controlServer, portalServer } from "./http.ts";
+import { loadWorld } from "./world.ts";
+import { defaultFlashFile, loadFlash, saveFlash } from "./flash-file.ts";
+import { bootWithAdditions, type SimAdditions } from "./sim-additions.ts";
+
+export const DEFAULT_BOARD = "esp32-devkitc";
+/** The token the fake cloud accepts unless told otherwise: fixed, so it can be kept in a QA script. */
+export const DEMO_TOKEN = "VirtualBoardDemoToken_0123456789";
+export const DEFAULT_PORT = 8080;
+/** How often the flash image is compared with the saved one (wall-clock ms). */
+const FLASH_SAVE_MS = 2000;
+
+export interface VirtualBoardOptions {
+  /** Board profile id (boards/<id>.json). */
+  board?: string;
+  /** The radio world; default: the networks of worldFile. */
+  networks?: NetworkSpec[];
+  /** Default virtual-board/world.json. */
+  worldFile?: string;
+  /** Control page port; 0 = any free port. Default 8080. */
+  port?: number;
+  /** Portal port; default port + 1 (any free port when port is 0). */
+  portalPort?: number;
+  /** Address to listen on; default 127.0.0.1 (0.0.0.0 lets a phone on the LAN open the portal). */
+  listen?: string;
+  /** Virtual time per wall-clock time; default 1. */
+  speed?: number;
+  /** Tokens the fake cloud accepts; default [DEMO_TOKEN]. */
+  tokens?: string[];
+  /** Where the flash image is kept between runs; null keeps nothing. Default: defaultFlashFile(board). */
+  flashFile?: string | null;
+  /** Start with an erased flash (the file is then overwritten). */
+  fresh?: boolean;
+  /** Firmware bundle; default dist/<board>.js. */
+  bundle?: string;
+  /** Every line the device prints. */
+  onConsole?: (line: string) => void;
+  /** What the virtual board itself does (power cut, button, ...). */
+  onNote?: (line: string) => void;
+}
+
+export interface VirtualBoard {
+  readonly board: BoardProfile;
+  readonly controlUrl: string;
+  readonly portalUrl: string;
+  readonly tokens: string[];
+  /** "" when the flash is not kept. */
+  readonly flashFile: string;
+  readonly sim: SimDevice;
+  readonly cloud: FakeCloud;
+  readonly bench: Bench;
+  /** Stops the device, saves its flash, closes the servers and the cloud; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function loadBoardProfile(id: string): Promise<BoardProfile> {
+  // scripts/boards.js validates and normalises the profiles for the build; use the same reading.
+  const mod = (await import(new URL("../scripts/boards.js", import.meta.url).href)) as { loadBoards(): BoardProfile[] };
+  const boards = mod.loadBoards();
+  const b = boards.find((x) => x.id === id);
+  if (!b) throw new Error(`unknown board "${id}"; known: ${boards.map((x) => x.id).join(", ")}`);
+  return b;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRINUSE" ? new Error(`port ${port} on ${host} is in use; choose another with --port`) : e)
+    );
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function urlHost(listenOn: string): string {
+  return listenOn === "0.0.0.0" || listenOn === "::" ? "localhost" : listenOn.includes(":") ? `[${listenOn}]` : listenOn;
+}
+
+export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise<VirtualBoard> {
+  const board = await loadBoardProfile(opts.board ?? DEFAULT_BOARD);
+  const bundle = opts.bundle ?? new URL(`../dist/${board.id}.js`, import.meta.url).pathname;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build the firmware first (npm run build)`);
+  const tokens = opts.tokens?.length ? opts.tokens : [DEMO_TOKEN];
+  for (const t of tokens)
+    if (!isValidToken(t)) throw new Error(`the token "${t}" is ${t.length} characters; a Blynk auth token is 32 letters, digits, "-" or "_"`);
+  const speed = opts.speed ?? 1;
+  if (!(speed > 0 && speed <= 1000)) throw new Error(`speed ${speed} is out of range; use more than 0 and at most 1000`);
+  const networks = opts.networks ?? loadWorld(opts.worldFile);
+  const flashFile = opts.flashFile === null ? "" : opts.flashFile ?? defaultFlashFile(board.id);
+  const note = opts.onNote ?? (() => {});
+  const storage = flashFile && !opts.fresh ? loadFlash(flashFile, board.chip, note) : undefined;
+
+  const cloud = await startFakeCloud({ tokens });
+  const cloudAddr = `127.0.0.1:${cloud.port}`;
+  let bench: Bench | undefined;
+  let sim: SimDevice;
+  // The button's level must survive power cuts, and the ESP32-C3's BOOT button (GPIO9) is a flash
+  // pin on the classic ESP32 the simulator models: see sim-additions.ts.
+  const additions: SimAdditions = {
+    held: new Map(board.button ? [[board.button.pin, board.button.activeLow ? 1 : 0]] : []), // released
+    watchable: new Set(board.button && board.dev.startsWith("ESP32-C") ? [board.button.pin] : []),
+  };
+  try {
+    sim = (await bootWithAdditions(additions, () => Sim.boot({
+      bundle,
+      chip: board.chip,
+      networks,
+      hosts: { "blynk.cloud:80": cloudAddr, "blynk.cloud:443": cloudAddr },
+      storage,
+      log: (line: string) => {
+        bench?.consoleLine(line);
+        opts.onConsole?.(line);
+      },
+    }))) as unknown as SimDevice;
+  } catch (e) {
+    await cloud.close();
+    throw e;
+  }
+
+  const listenOn = opts.listen ?? "127.0.0.1";
+  const port = opts.port ?? DEFAULT_PORT;
+  const portalPortWanted = opts.portalPort ?? (port === 0 ? 0 : port + 1);
+  let controlUrl = "";
+  let portalUrl = "";
+  const b = new Bench({ sim, cloud, board, tokens, speed, flashFile, note, additions });
+  bench = b;
+  for (const line of sim.console) b.consoleLine(line); // printed before the log callback was attached, if any
+  const control = controlServer(b);
+  const portal = portalServer(b, () => controlUrl);
+  let flashTimer: NodeJS.Timeout | undefined;
+  let savedImage: Buffer | undefined;
+  const saveIfChanged = () => {
+    if (!flashFile) return;
+    const img = b.image();
+    if (!img) return;
+    const bytes = Buffer.from(img.bytes);
+    if (savedImage && savedImage.equals(bytes)) return;
+    try {
+      saveFlash(flashFile, board.chip, img);
+      savedImage = bytes;
+    } catch (e) {
+      note(`cannot save the flash image to ${flashFile}: ${(e as Error).message}`);
+    }
+  };
+  try {
+    const cp = await listen(control.server, port, listenOn);
+    const pp = await listen(portal.server, portalPortWanted, listenOn);
+    controlUrl = `http://${urlHost(listenOn)}:${cp}/`;
+    portalUrl = `http://${urlHost(listenOn)}:${pp}/`;
+    b.portalUrl = portalUrl;
+  } catch (e) {
+    await control.close();
+    await portal.close();
+    sim.stop();
+    await cloud.close();
+    throw e;
+  }
+  await b.setSpeed(speed);
+  if (flashFile) {
+    saveIfChanged();
+    flashTimer = setInterval(saveIfChanged, FLASH_SAVE_MS);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    board,
+    controlUrl,
+    portalUrl,
+    tokens,
+    flashFile,
+    sim,
+    cloud,
+    bench: b,
+    close() {
+      closing ??= (async () => {
+        clearInterval(flashTimer);
+        b.close();
+        saveIfChanged();
+        await control.close();
+        await portal.close();
+        try {
+          sim.pause();
+        } catch {
+          // already halted
+        }
+        sim.stop();
+        await cloud.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -35,9 +35,10 @@ var ind: Indicator;
 var pending: Pending | undefined; // config under test
 var test = ""; // outcome words for /status.json
 var testIp = "";
+var testSsid = ""; // the network of the last test, kept after it ends so the outcome names it
 var testTimer: any;
 var provisionedDone = false; // a tested config was committed while this AP is up
-var offlineSince = 0;
+var offlineSince = -1; // when a provisioned device last lost its network, -1 = online
 var retryTimer: any;
 var retryDelay = RETRY_MIN;
 var graceTimer: any;
@@ -127,7 +128,7 @@ function boardInfo(): string {
 }
 
 function statusJson(): string {
-  var ssid = pending ? pending.c.n[0].s : store.cfg.n.length ? store.cfg.n[0].s : "";
+  var ssid = testSsid || (store.cfg.n.length ? store.cfg.n[0].s : "");
   return '{"state":"' + stateName(S) + '","last_error":' + store.cfg.e + ',"test":"' + test + '","ssid":' + jsonString(ssid) + ',"ip":"' + (testIp || (wifi.isUp() ? wifi.ip() : "")) + '","cloud":' + !!(cloud && cloud.online()) + "}";
 }
 
@@ -178,6 +179,8 @@ function configure(f: Fields): string {
   log("Blynk cloud: " + maskToken(r.c.t) + " @ " + r.c.h + ":" + (r.c.q || r.c.p));
   if (r.save) commit(r.c, false); // Edgent's save=1: stored before the test, device keeps retrying
   pending = r;
+  test = "connecting";
+  testSsid = r.c.n[0].s;
   setTimeout(startTest, 50); // let the HTTP reply go out first
   return "";
 }
@@ -258,7 +261,7 @@ function tryNet(list: number[], i: number): void {
     if (r !== Join.OK) return tryNet(list, i + 1);
     log((store.cfg.i[0] ? "Using Static IP: " : "Using Dynamic IP: ") + ip);
     retryDelay = RETRY_MIN;
-    offlineSince = 0;
+    offlineSince = -1;
     if (apUp && !graceTimer && (S === State.CONNECTING_NET || S === State.WAIT_CONFIG || S === State.CONFIGURING)) leavePortal();
     setState(State.CONNECTING_CLOUD);
     startCloudWith(store.cfg);
@@ -266,7 +269,7 @@ function tryNet(list: number[], i: number): void {
 }
 
 function scheduleRetry(): void {
-  if (!offlineSince) offlineSince = now();
+  if (offlineSince < 0) offlineSince = now();
   if (!apUp && now() - offlineSince >= OFFLINE_PORTAL_AFTER) {
     log("Offline for 5 minutes: opening the setup portal, still retrying");
     enterPortal();
@@ -356,7 +359,7 @@ function resetConfig(): void {
   pending = undefined;
   testTimer = cancel(testTimer);
   retryTimer = cancel(retryTimer);
-  test = "";
+  test = testSsid = testIp = "";
   stopCloud();
   wifi.disconnect();
   eraseConfig(files, store);
@@ -400,8 +403,10 @@ export function bootEdgent(): any {
   wifi.setHostname(hostName(name));
   log("Device: " + name);
   log("Token:  " + maskToken(store.cfg.t || factory));
-  if (valid()) connectNet();
-  else {
+  if (valid()) {
+    wifi.stopAP(); // the ESP8266 SDK may bring back an access point it persisted itself
+    connectNet();
+  } else {
     if (factory) log("Firmware is preprovisioned");
     enterPortal();
   }

@@ -1,16 +1,16 @@
 /**
- * Shared helpers for the simulator's own tests: boot small hand-written ES5 bundles and stop
- * every Sim after each test.
+ * Shared helpers for the simulator's own tests: boot small hand-written ES5 bundles, and stop
+ * them all after each test (`afterEach(stopAll)` in each describe).
  */
-import { afterEach } from 'mocha';
 import { Sim } from './index.ts';
 import type { SimOptions } from './index.ts';
 
 const running: Sim[] = [];
 
-afterEach(() => {
+/** Stop every Sim booted with boot(). */
+export function stopAll(): void {
   while (running.length) running.pop()!.stop();
-});
+}
 
 /** Boot `bundle` (ES5 source) on `chip`; the Sim is stopped after the test. */
 export async function boot(bundle: string, opts: Partial<SimOptions> = {}): Promise<Sim> {

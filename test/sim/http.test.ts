@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { describe, it } from 'mocha';
+import { afterEach, describe, it } from 'mocha';
 import { MAX_SOCKETS } from './index.ts';
 import type { SimOptions } from './index.ts';
-import { START_AP, boot } from './fixture.ts';
+import { START_AP, boot, stopAll } from './fixture.ts';
 
 /** Boot and let the access point come up (ESP32 reports AP_START after a few ms). */
 async function portal(bundle: string, opts: Partial<SimOptions> = {}) {
@@ -25,6 +25,8 @@ require("http").createServer(function (req, res) {
 `;
 
 describe('sim http server', () => {
+  afterEach(stopAll);
+
   it('answers a GET with Espruino\'s status line and headers, and closes', async () => {
     const sim = await portal(ECHO);
     const r = await sim.fetch('/status?x=1');

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { afterEach, describe, it } from 'mocha';
 import { Sim, lintBundle } from './index.ts';
-import { HOME, boot, lines } from './fixture.ts';
+import { HOME, boot, lines, stopAll } from './fixture.ts';
 
 describe('sim boot, reboot and power', () => {
+  afterEach(stopAll);
+
   it('boots in chip order: .boot0, .bootcde, E init, onInit, then Wifi.restore from .wificfg', async () => {
     const wificfg = JSON.stringify({ ssid: 'HomeNet', password: 'correct horse', mode: 1 });
     const storage = Sim.flashWith({ '.boot0': 'print("boot0");', '.wificfg': wificfg }, 'ESP32');

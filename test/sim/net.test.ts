@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { after, before, describe, it } from 'mocha';
-import { HOME, START_AP, boot, lines } from './fixture.ts';
+import { after, afterEach, before, describe, it } from 'mocha';
+import { HOME, START_AP, boot, lines, stopAll } from './fixture.ts';
 
 /** Bundle prefix: join HomeNet (the device needs an IP to reach the outside). */
 const ONLINE = 'require("Wifi").connect("HomeNet", {password: "correct horse"});\n';
 
 describe('sim net, tls and dgram', () => {
+  afterEach(stopAll);
+
   let server: net.Server;
   let port = 0;
   before(async () => {

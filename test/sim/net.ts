@@ -252,6 +252,8 @@ export class NetStack {
   private udps: UdpRec[] = [];
   private readonly chunkSize: number;
   private dead = false;
+  /** Activity counter of the current idle pass (accepts, bytes moved, closes, datagrams). */
+  private moved = 0;
   /** Called when real I/O arrived (lets realtime mode react quickly). */
   onActivity: () => void = () => {};
 
@@ -498,14 +500,17 @@ export class NetStack {
 
   // ------------------------------------------------------------------ idle loop
 
-  idle(): void {
-    if (this.dead) return;
+  /** One socketIdle pass. Returns true when data moved or a connection opened/closed. */
+  idle(): boolean {
+    this.moved = 0;
+    if (this.dead) return false;
     // accept one pending connection per server per iteration (netAccept)
     for (const s of this.servers.slice()) {
       if (s.closed) continue;
       const raw = s.pending.shift();
       if (!raw) continue;
       raw.resume();
+      this.moved++;
       const sock = new RealSock(raw, true, this.env.stats, () => this.onActivity());
       if (s.kind === 'http') this.acceptHttp(s, sock);
       else this.acceptNet(s, sock);
@@ -513,6 +518,7 @@ export class NetStack {
     this.serverConnectionsIdle();
     this.udpIdle();
     this.clientConnectionsIdle();
+    return this.moved > 0;
   }
 
   private acceptHttp(s: ServerRec, sock: RealSock): void {
@@ -639,6 +645,7 @@ export class NetStack {
         } else {
           num = got.length;
           if (num > 0) {
+            this.moved++;
             c.rx += fromBytes(got);
             if (!c.hadHeaders) {
               const rest = this.parseHeaders(c.rx, c.req, c, true);
@@ -659,6 +666,7 @@ export class NetStack {
             closeNow = true;
             error = sent;
           } else if (sent > 0) {
+            this.moved++;
             rs.sendData = rs.sendData.slice(sent);
             if (!rs.sendData && !rs.cls) this.host.queueEvent(c.res, 'drain', [c.res]);
           }
@@ -678,6 +686,7 @@ export class NetStack {
         } else if (num > 0) closeNow = false;
       }
       if (closeNow) {
+        this.moved++;
         if (c.hadHeaders) c.rx = this.pushReceiveData(c, c.req, c.rx, true, true);
         const hadError = this.fireError(error, c.req, c.res);
         this.host.queueEvent(c.res, 'end', []);
@@ -920,6 +929,7 @@ export class NetStack {
           const chunk = c.sendData.slice(0, this.chunkSize);
           const n = c.sock.send(toBytes(chunk, 'socket data'));
           if (n > 0) {
+            this.moved++;
             c.sendData = c.sendData.slice(n);
             if (!c.connected && !isHttp) {
               this.host.queueEvent(c.obj, 'connect', [c.obj]);
@@ -957,6 +967,7 @@ export class NetStack {
           }
           if (isHttp) c.connected = true;
           if (typeof got !== 'number' && got.length > 0) {
+            this.moved++;
             c.rx += fromBytes(got);
             if (!c.hadHeaders) {
               const rest = this.parseHeaders(c.rx, c.reader, c, false);
@@ -977,6 +988,7 @@ export class NetStack {
       if (closeNow) {
         c.rx = this.pushReceiveData(c, c.reader, c.rx, isHttp, true);
         if (!c.rx) {
+          this.moved++;
           if (c.sendData && error === SOCKET_ERR.CLOSED) error = SOCKET_ERR.UNSENT_DATA;
           c.sock?.close();
           this.clientConns.splice(this.clientConns.indexOf(c), 1);
@@ -1084,6 +1096,7 @@ export class NetStack {
       if (u.closed || !u.sock) continue;
       const m = u.inbox.shift();
       if (m) {
+        this.moved++;
         if (this.env.chip === 'ESP8266' && m.msg.length > this.chunkSize) {
           // "Recv too long (UDP)": dropped
         } else {
@@ -1094,6 +1107,7 @@ export class NetStack {
       }
       const out = u.outbox.shift();
       if (out) {
+        this.moved++;
         let address = out.address;
         let port = out.port;
         if (address !== '127.0.0.1') {

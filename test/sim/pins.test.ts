@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
-import { boot, lines } from './fixture.ts';
+import { afterEach, describe, it } from 'mocha';
+import { boot, lines, stopAll } from './fixture.ts';
 
 const WATCH = (opts: string, pin = 'D4') => `setWatch(function (e) { print("watch " + e.state + " " + e.time + " " + e.lastTime); }, ${pin}, ${opts});`;
 
 describe('sim pins', () => {
+  afterEach(stopAll);
+
   it('logs every output change with its virtual time', async () => {
     const sim = await boot('var on = false; setInterval(function () { on = !on; digitalWrite(D2, on); }, 500);');
     await sim.advance(2000);

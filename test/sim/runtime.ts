@@ -160,6 +160,8 @@ export class Runtime implements Host {
   private E: any;
   private processObj: any;
   private ended = false;
+  /** JS ran during the current loop pass. */
+  private worked = false;
   private errorFlags = new Set<string>();
 
   constructor(private sim: SimServices, readonly power: PowerSession) {
@@ -270,6 +272,7 @@ export class Runtime implements Host {
   /** Run a device function from the idle loop; exceptions print "Uncaught ...". */
   call(fn: unknown, thisArg: unknown, args: unknown[]): unknown {
     if (this.power.halted || this.ended) return undefined;
+    this.worked = true;
     try {
       if (typeof fn === 'string') return vm.runInContext(fn, this.context, { filename: 'callback', timeout: JS_EVAL_TIMEOUT_MS });
       if (typeof fn !== 'function') return undefined;
@@ -372,18 +375,24 @@ export class Runtime implements Host {
 
   // ================================================================== idle loop
 
-  /** One pass of jsiIdle: driver events, pin watches, timers, sockets, then the event queue. */
-  loopOnce(): void {
-    if (this.ended) return;
+  /**
+   * One pass of jsiIdle: driver events, pin watches, timers, sockets, then the event queue.
+   * Returns true when the pass did work (ran JS or moved socket data): such a pass costs the
+   * device time, see LOOP_COST_MS in sim.ts.
+   */
+  loopOnce(): boolean {
+    if (this.ended) return false;
+    this.worked = false;
     const alive = () => !this.power.halted && !this.ended;
     this.clock.runTasks(alive);
-    if (!alive()) return;
+    if (!alive()) return this.worked;
     this.power.pins.processEvents(this.toSec);
-    if (!alive()) return;
+    if (!alive()) return this.worked;
     this.clock.runTimers((t) => this.execTimer(t), alive);
-    if (!alive()) return;
-    this.net.idle();
+    if (!alive()) return this.worked;
+    if (this.net.idle()) this.worked = true;
     this.runEvents();
+    return this.worked;
   }
 
   runEvents(): void {
@@ -581,8 +590,7 @@ export class Runtime implements Host {
       else def(`D${i}`, i);
     }
     if (chip === 'ESP32') {
-      def('BTN1', 0);
-      def('BTN', 0);
+      def('BTN1', 0); // boards/ESP32.py
       def('LED1', 2);
     }
     def('pinMode', (p: unknown, m?: unknown, a?: unknown) => pins.pinMode(p, m, a));

@@ -20,7 +20,13 @@ const DEFAULT_MAC: Record<Chip, string> = { ESP32: '24:0a:c4:12:34:56', ESP8266:
 const DEFAULT_STORAGE_BYTES: Record<Chip, number> = { ESP32: 896 * 1024, ESP8266: 192 * 1024 };
 /** Longest idle step between two yields to the Node event loop while real sockets are open (virtual ms). */
 const IO_STEP_MS = 10;
-/** Loop iterations at one virtual instant before we force time forward by 1 ms (a busy loop on the chip). */
+/**
+ * Virtual time one idle-loop pass that did work (ran JS, moved socket data) costs the device.
+ * A chip is not infinitely fast: without this, clients hammering the portal would be served in
+ * zero device time. 1 ms is on the kind side for an ESP32 handling an HTTP request.
+ */
+const LOOP_COST_MS = 1;
+/** Passes at one virtual instant without work before we force time forward by 1 ms anyway. */
 const SPIN_LIMIT = 200;
 
 const yieldToNode = () => new Promise<void>((r) => setImmediate(r));
@@ -45,6 +51,7 @@ type Pending = { type: 'restart'; why: string } | { type: 'load' | 'reset'; file
 
 function loadBundle(bundle: string): string {
   if (!bundle.includes('\n') && bundle.length < 4096 && fs.existsSync(bundle)) return fs.readFileSync(bundle, 'latin1');
+  if (/^[\w./\\:-]+\.m?js$/.test(bundle)) throw new Error(`bundle file not found: ${bundle} (run the build first?)`);
   return bundle;
 }
 
@@ -410,13 +417,19 @@ export class Sim {
       for (;;) {
         await yieldToNode();
         if (!this.rt || !this.power || this.stopped) break;
-        this.rt.loopOnce();
+        const worked = this.rt.loopOnce();
         if (this.pending) await this.processPending();
         this.wakeIterationWaiters();
         const rt = this.rt as Runtime | undefined;
         const power = this.power as PowerSession | undefined;
         if (!rt || !power || power.halted) break;
         const clock = power.clock;
+        if (worked && remaining > 1e-9) {
+          const cost = Math.min(LOOP_COST_MS, remaining);
+          clock.now += cost;
+          this.elapsed += cost;
+          remaining -= cost;
+        }
         if (rt.busy()) {
           if (++spins < SPIN_LIMIT) continue;
           clock.now += 1; // a device that is always busy still spends time

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { afterEach, describe, it } from 'mocha';
 import { Sim } from './index.ts';
-import { boot } from './fixture.ts';
+import { boot, stopAll } from './fixture.ts';
 
 const S = 'var S = require("Storage");\n';
 
 describe('sim Storage', () => {
+  afterEach(stopAll);
+
   it('silently truncates names longer than 28 bytes', async () => {
     const sim = await boot(S);
     sim.repl('S.write("abcdefghijklmnopqrstuvwxyz0123456789", "x")');

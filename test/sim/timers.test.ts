@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
-import { boot, lines } from './fixture.ts';
+import { afterEach, describe, it } from 'mocha';
+import { boot, lines, stopAll } from './fixture.ts';
 
 describe('sim timers and virtual clock', () => {
+  afterEach(stopAll);
+
   it('fires timers in virtual time order, not creation order', async () => {
     const sim = await boot(`
       setTimeout(function () { print("c " + Date.now()); }, 300);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { afterEach, describe, it } from 'mocha';
 import { BEACON_LOSS_MS, DHCP_TIMEOUT_MS, NOT_FOUND_MS, SCAN_MS } from './index.ts';
-import { HOME, boot, lines } from './fixture.ts';
+import { HOME, boot, lines, stopAll } from './fixture.ts';
 
 const W = `var W = require("Wifi");
 W.on("connected", function (d) { print("connected " + JSON.stringify(d)); });
@@ -12,6 +12,8 @@ W.on("sta_left", function (d) { print("sta_left " + d.mac); });
 `;
 
 describe('sim Wifi', () => {
+  afterEach(stopAll);
+
   it('ESP32: a wrong password calls back "AUTH_FAIL" once, after 3 attempts, and stops trying', async () => {
     const sim = await boot(W + 'W.connect("HomeNet", {password: "nope"}, function (e) { print("cb " + e); });', { networks: [HOME] });
     await sim.advance(3 * 1500 - 1);

@@ -72,6 +72,9 @@ class RealSock {
 
   constructor(readonly sock: nodeNet.Socket, connected: boolean, private stats: NetStats, onActivity: () => void) {
     this.connected = connected;
+    // Virtual time runs far ahead of real time: with Nagle on, a small frame waiting for the
+    // peer's delayed ACK (40 real ms) would reach the other side many virtual seconds late.
+    sock.setNoDelay(true);
     sock.on('data', (b: Buffer) => {
       this.rx.push(b);
       this.rxLen += b.length;

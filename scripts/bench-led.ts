@@ -4,12 +4,15 @@
 // What is measured, and how:
 //  - Ticks and pin writes per second: the driver against a fake clock (always), and the built
 //    bundle in the simulator when test/sim is available (QA mode shows the breathe for 5 s).
-//  - Interpreter time per tick: the tick function of a bundle built exactly like the firmware
-//    (same rollup/terser pipeline), called N times on the Espruino LINUX build (ESPRUINO_BIN).
+//  - Interpreter time per tick: the firmware (dist/<board>.js) on the Espruino LINUX build
+//    (ESPRUINO_BIN, through test/real's harness), in QA mode's breathe step, with setInterval
+//    wrapped to time each LED tick (the fastest of ~100 ticks: other load on the host only adds).
 //    Host microseconds are scaled to the chip with a calibration workload: the mandelbrot of
 //    espruino/Espruino benchmark/mandelbrot.js, which EspruinoDocs (boards/EspruinoESP8266.md,
 //    "Performance") times at 70 ms on an ESP-12 at 80 MHz (38 ms at the default 160 MHz).
-//    We scale with the 80 MHz figure, the pessimistic one. ESP32 at 160-240 MHz is assumed to
+//    (The fastest of 5 runs, in the same interpreter.) We scale with the 80 MHz figure, the
+//    pessimistic one; a tick is mostly name lookups and calls, a mandelbrot arithmetic, so treat
+//    the result as +-50 %. ESP32 at 160-240 MHz is assumed to
 //    be 3x an ESP8266 at 80 MHz (a rough figure; its LED costs little either way).
 //    Not included: the timer dispatch in Espruino's idle loop (C, small next to the JS call),
 //    analogWrite's own C code (no-op on LINUX), WS2812 bit-banging on the C3 (~30 us per write).
@@ -17,6 +20,7 @@
 //    (FRC1 interrupt, task list walk and re-arm; an estimate, not a measurement).
 //  - RAM: process.memory(true).usage with the indicator started, minus the same bundle without
 //    it, on ESPRUINO_BIN_1600 (1600 JsVars, like ESP8266_4MB) when set, else ESPRUINO_BIN.
+//  Optional: LED_BENCH_BOARDS=nodemcu,... limits the boards; LED_BENCH_DEBUG=1 prints raw figures.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -24,16 +28,15 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { State } from "../firmware/core/state.ts";
 import { Pat, patternTable, cycleMs } from "../firmware/led/patterns.ts";
-import { createLed, waveTick } from "../firmware/led/led.ts";
-import { panelSpec, ESP8266_PWM_HZ, type BoardIo } from "../firmware/led/indicator-core.ts";
+import { panelSpec, waveTick, ESP8266_PWM_HZ, QA_STEP_MS, type BoardIo } from "../firmware/led/spec.ts";
 import { FakeHw } from "../test/led/fake-hw.ts";
+import "../test/led/hook.ts";
 import { loadBoards, type Board } from "../test/led/boards.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MANDELBROT_MS_ESP8266_80MHZ = 70;
 const ESP32_SPEEDUP = 3;
 const SOFT_PWM_IRQ_US = 10;
-const TICKS_TIMED = 2000;
 
 export interface LedBenchRow {
   board: string;
@@ -67,17 +70,19 @@ function executable(p: string | undefined): string | undefined {
 }
 
 /** Breathe ticks and pin writes per second, from the driver against a fake clock. */
-function fakeClockRates(board: BoardIo): { tick: number; ticks: number; writes: number } {
+async function fakeClockRates(board: BoardIo): Promise<{ tick: number; ticks: number; writes: number }> {
+  const { createLed } = await import("../firmware/led/led.ts");
   const spec = panelSpec(board).led;
   const hw = new FakeHw();
-  const led = createLed(spec, hw);
+  const show = createLed(spec);
   const row = patternTable()[Pat.RUNNING];
-  led.show(row);
+  show(row);
   hw.writes = [];
   hw.wakeUps = 0;
   const span = 10 * cycleMs(row);
   hw.advance(span);
-  led.close();
+  show(undefined);
+  FakeHw.restore();
   const isWaveDriver = board.led.type !== "gpio" && board.led.type !== "none";
   return {
     tick: isWaveDriver ? waveTick(row, spec.tick) : 0,
@@ -93,7 +98,6 @@ async function simRates(board: Board): Promise<number | string> {
   if (!fs.existsSync(simFile)) return "no simulator";
   if (!fs.existsSync(bundle)) return "not built";
   const { Sim } = (await import(pathToFileURL(simFile).href)) as { Sim: any };
-  const { QA_STEP_MS } = await import("../firmware/led/indicator-core.ts");
   const sim = await Sim.boot({ bundle, chip: board.chip });
   try {
     await sim.advance(1000);
@@ -179,7 +183,7 @@ const PRELUDE = 'Modules.addCached("neopixel", function () { exports.write = fun
 
 /** A mandelbrot of the same size and arithmetic as espruino/Espruino benchmark/mandelbrot.js; returns ms. */
 const CALIBRATE = [
-  "function calib(){var t0=getTime();",
+  "function(){var t0=getTime();",
   "for (y=0;y<32;y++) {",
   "  line=\"\";",
   "  for (x=0;x<32;x++) {",
@@ -203,11 +207,6 @@ const CALIBRATE = [
   "return (getTime()-t0)*1000;}",
 ].join("\n");
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 interface RealFigures {
   hostUsPerTick: number;
   hostMandelMs: number;
@@ -220,20 +219,42 @@ interface RealFigures {
 const baselines: Record<string, number> = {};
 
 async function realFigures(board: Board, bin: string, memBin: string): Promise<RealFigures> {
-  const running = Pat.RUNNING;
-  const tickEntry = [
-    `import { createLed } from ${fw("led/led.ts")};`,
-    `import { panelSpec } from ${fw("led/indicator-core.ts")};`,
-    `import { patternTable } from ${fw("led/patterns.ts")};`,
-    `import { now, pinOutput, pinPwm, pixelWrite } from ${fw("platform/espruino.ts")};`,
-    "var tick;",
-    "var hw = { now: now, out: pinOutput, pwm: pinPwm, pixel: pixelWrite, cancel: clearTimeout,",
-    "  after: function (f, ms) { return setTimeout(f, ms); },",
-    "  every: function (f, ms) { tick = f; return setTimeout(function () {}, 1e9); } };",
-    "var led = createLed(panelSpec({ chip: __BUILD__.chip, dev: __BUILD__.dev, led: __BUILD__.led, button: __BUILD__.button }).led, hw);",
-    `led.show(patternTable()[${running}]);`,
-    "global.__ledTicks = function (n) { var t = getTime(); for (var i = 0; i < n; i++) tick(); return (getTime() - t) * 1e6 / n; };",
-  ].join("\n");
+  // Interpreter time per breathe tick, measured inside the whole firmware (dist/<board>.js): a
+  // name lookup walks the bundle's scopes, so a small test bundle would flatter the tick. The
+  // prelude wraps setInterval for the LED's interval only; QA mode shows the breathe at step 5.
+  const { RealDevice } = await import("../test/real/espruino.ts");
+  const tick = waveTick(patternTable()[Pat.RUNNING], panelSpec(board).led.tick);
+  const prelude =
+    PRELUDE +
+    "var __si = setInterval; __led = { n: 0, s: 0, m: 1e9 };\n" +
+    // (a plain `setInterval = ...` cannot replace an Espruino built-in; a property of global can)
+    "global.setInterval = function (f, ms) { if (ms !== " + tick + ") return __si(f, ms);\n" +
+    "  return __si(function () { var t = getTime(); f(); t = getTime() - t; __led.s += t; __led.n++; if (t < __led.m) __led.m = t; }, ms); };\n";
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const dev = await RealDevice.start({ bundle: path.join(ROOT, "dist", board.id + ".js"), chip: board.chip, bin, extraPrelude: prelude, pins: false, tracePins: false });
+  let hostUsPerTick: number;
+  let hostMandelMs: number;
+  try {
+    await sleep(1500);
+    await dev.eval("edgent.qa()");
+    await sleep(Pat.RUNNING * QA_STEP_MS + 500);
+    await dev.eval("__led.n = 0, __led.s = 0, __led.m = 1e9");
+    await sleep(4000);
+    const r = JSON.parse(await dev.eval("__led")) as { n: number; s: number; m: number };
+    if (!r.n) throw new Error("the breathe did not tick in QA mode");
+    // Other work on the host only ever adds time, so the fastest tick and the fastest
+    // calibration run are the interpreter's own cost, whatever else the machine is doing.
+    hostUsPerTick = r.m * 1e6;
+    const m: number[] = [];
+    for (let i = 0; i < 5; i++) m.push(Number(await dev.eval("(" + CALIBRATE + ")()", 60000)));
+    hostMandelMs = Math.min(...m);
+  } finally {
+    await dev.stop();
+    await dev.cleanup();
+  }
+
+  // RAM held by LED + button (+ QA code) at rest, and while QA runs: a bundle of the indicator
+  // alone, minus one of the platform module alone, on the 1600-variable build if there is one.
   const ramEntry = (withIndicator: boolean) =>
     [
       `import { startIndicator } from ${fw("indicator.ts")};`,
@@ -242,21 +263,11 @@ async function realFigures(board: Board, bin: string, memBin: string): Promise<R
     ].join("\n");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "led-bench-"));
   try {
-    // interpreter time per tick, and the calibration workload, on the same binary
-    install(bin, dir, { ".boot0": PRELUDE, ".bootcde": (await buildLike(board, tickEntry)).code });
-    const us: number[] = [];
-    const mandel: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const m = boot(bin, dir, `${CALIBRATE}\nprint("@@" + __ledTicks(${TICKS_TIMED}) + " " + calib()); quit();`);
-      const [a, b] = m[0].split(" ").map(Number);
-      us.push(a);
-      mandel.push(b);
-    }
-    // RAM held by LED + button (+ QA code) at rest, and while QA runs
     const usage = (code: string, evalCode: string) => {
       install(memBin, dir, { ".boot0": PRELUDE, ".bootcde": code });
-      const m = boot(memBin, dir, `setTimeout(function () { ${evalCode} setTimeout(function () { print("@@" + process.memory(true).usage); quit(); }, 1500); }, 700);`);
-      return Number(m[0]);
+      const out = boot(memBin, dir, `setTimeout(function () { ${evalCode} setTimeout(function () { print("@@" + process.memory(true).usage); quit(); }, 1500); }, 700);`);
+      if (process.env.LED_BENCH_DEBUG) console.error("usage", evalCode || "(baseline)", out);
+      return Number(out[0]);
     };
     baselines[board.chip] ??= usage((await buildLike(board, ramEntry(false))).code, "");
     const base = baselines[board.chip]!;
@@ -264,7 +275,7 @@ async function realFigures(board: Board, bin: string, memBin: string): Promise<R
     const wait = usage(ind, `__ind.setState(${State.WAIT_CONFIG});`);
     const run = usage(ind, `__ind.setState(${State.RUNNING});`);
     const qa = usage(ind, `__ind.setState(${State.RUNNING}); __ind.qa();`);
-    return { hostUsPerTick: median(us), hostMandelMs: median(mandel), ramVars: run - base, ramVarsWait: wait - base, ramVarsQa: qa - base, bin };
+    return { hostUsPerTick, hostMandelMs, ramVars: run - base, ramVarsWait: wait - base, ramVarsQa: qa - base, bin };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -273,12 +284,13 @@ async function realFigures(board: Board, bin: string, memBin: string): Promise<R
 // ---------------------------------------------------------------- report
 
 export async function benchLedRows(): Promise<LedBenchRow[]> {
-  const boards = await loadBoards();
+  const only = process.env.LED_BENCH_BOARDS ? process.env.LED_BENCH_BOARDS.split(",") : undefined;
+  const boards = (await loadBoards()).filter((b) => !only || only.includes(b.id));
   const bin = executable(process.env.ESPRUINO_BIN);
   const memBin = executable(process.env.ESPRUINO_BIN_1600) || bin;
   const rows: LedBenchRow[] = [];
   for (const board of boards) {
-    const f = fakeClockRates(board);
+    const f = await fakeClockRates(board);
     const row: LedBenchRow = {
       board: board.id,
       chip: board.chip,

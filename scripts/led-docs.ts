@@ -9,8 +9,7 @@ import { stateName } from "../firmware/core/state.ts";
 import {
   Pat, Col, Colour, patternTable, patternName, patternDocs, levelAt, cycleMs, isWave, waveStep, WAVE_STEPS, GPIO_THRESHOLD,
 } from "../firmware/led/patterns.ts";
-import { panelSpec, espruinoNegates, BOOT_GRACE_MS, QA_STEP_MS, ESP8266_PWM_HZ, ESP32_PWM_HZ } from "../firmware/led/indicator-core.ts";
-import { waveTick } from "../firmware/led/led.ts";
+import { panelSpec, espruinoNegates, waveTick, BOOT_GRACE_MS, QA_STEP_MS, ESP8266_PWM_HZ, ESP32_PWM_HZ } from "../firmware/led/spec.ts";
 import { DEBOUNCE_MS, MIN_PRESS_MS, INDICATE_MS, RESET_MS } from "../firmware/button/hold.ts";
 import { loadBoards, type Board } from "../test/led/boards.ts";
 

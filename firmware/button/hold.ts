@@ -26,13 +26,13 @@ export const enum Release {
 export interface HoldState {
   d: number; // press time of the hold being counted, on the firmware clock (ms); -1 when none
   p: number; // the same press, on the pin watch's own clock (ms): hold times are measured on it
-  a: boolean; // armed: a release has been seen since boot, so a new press counts
+  a: number; // 1 = armed: a release has been seen since boot, so a new press counts (an int: 1 JsVar, a boolean 2)
   h: number; // duration of the last counted hold (ms)
 }
 
 /** `pressedAtBoot`: a hold that began before boot never counts; the first release arms the button. */
 export function holdInit(pressedAtBoot: boolean): HoldState {
-  return { d: -1, p: 0, a: !pressedAtBoot, h: 0 };
+  return { d: -1, p: 0, a: pressedAtBoot ? 0 : 1, h: 0 };
 }
 
 /**
@@ -52,7 +52,7 @@ export function holdEdge(s: HoldState, pressed: boolean, t: number, at: number):
   var d = s.d;
   s.d = -1;
   if (!s.a || d < 0) {
-    s.a = true;
+    s.a = 1;
     return Release.NONE;
   }
   s.h = at - s.p;
@@ -62,7 +62,7 @@ export function holdEdge(s: HoldState, pressed: boolean, t: number, at: number):
 /** Abandons the current hold: it cannot reset any more, and a new press needs a release first. */
 export function holdCancel(s: HoldState): void {
   s.d = -1;
-  s.a = false;
+  s.a = 0;
 }
 
 /** Continuous hold time at `now`, 0 when no counted hold is going on. */

@@ -1,11 +1,17 @@
-// The device's whole user interface, one LED and one button, with its hardware injected:
-// state -> pattern, the reset button (a continuous debounced hold, acted on at release), and the
-// QA mode that shows every pattern and measures presses. firmware/indicator.ts binds it to the
-// chip; tests bind it to a fake clock.
+// The device's whole user interface, one LED and one button: state -> pattern, the reset button
+// (a continuous debounced hold, acted on at release), and the QA mode that shows every pattern
+// and measures presses. firmware/indicator.ts starts it with the board profile.
+//
+// RAM: the board has one LED and one button, so this is module state (ints, not booleans: an
+// int costs one JsVar, a boolean two) with one decision function, update(), which the timer,
+// the pin watch and the API all call; the pure helpers are each called from one place, so the
+// minifier folds them in and they cost nothing while the device runs.
+import { now, pinInput, pinRead, pinWatch, pinUnwatch } from "../platform/espruino.js";
 import { State } from "../core/state.js";
-import { Col, Hold, Pat, patternFor, patternName, patternTable, cycleMs, isWave } from "./patterns.js";
-import { Led, LedHw, LedSpec, Kind, createLed, cancelTimer } from "./led.js";
-import { HoldState, Release, DEBOUNCE_MS, holdInit, holdEdge, holdCancel, holdMs, holdLevel, holdNextChange } from "../button/hold.js";
+import { Hold, Pat, patternFor, patternTable, patternLabel } from "./patterns.js";
+import { createLed } from "./led.js";
+import { LedSpec, ButtonSpec, BOOT_GRACE_MS, QA_STEP_MS } from "./spec.js";
+import { HoldState, Release, DEBOUNCE_MS, RESET_MS, holdInit, holdEdge, holdCancel, holdMs, holdLevel, holdNextChange } from "../button/hold.js";
 
 export interface Indicator {
   setState(s: State): void; // every state change; the pattern restarts cleanly
@@ -14,191 +20,116 @@ export interface Indicator {
   close(): void; // clears every timer and watch; safe to call twice
 }
 
-export interface PanelHw extends LedHw {
-  input(pin: number, mode: "input_pullup" | "input_pulldown" | "input"): void;
-  read(pin: number): number;
-  watch(pin: number, debounceMs: number, cb: (e: { state: boolean; time: number }) => void): number;
-  unwatch(id: number): void;
-}
+var state = State.INIT;
+var shown = -1; // Pat on the LED, -1 = none yet
+var restart = 0; // 1: the state changed, show its pattern from the first step
+var qa = -1; // QA mode: the next step to show (the LED shows step qa - 1); -1 = off
+var qaDue = 0; // when that step starts (ms)
+var timer: any; // the boot grace, the hold's 3 s / 10 s marks, QA steps; undefined when idle
+var watch: any; // the button's setWatch id
+var closed = 0;
+var btnPin = -1; // -1: no button
+var btnLevel = 0; // the level Espruino reports while the button is pressed
+var hs: HoldState;
+var onReset: () => void;
+var log: (line: string) => void;
+var ledShow: (row: number[] | undefined) => void;
 
-export interface ButtonSpec {
-  pin: number;
-  level: number; // the level Espruino reports while the button is pressed
-  mode: "input_pullup" | "input_pulldown" | "input"; // pinMode giving the pull the wiring needs
-}
-
-export interface PanelSpec {
-  led: LedSpec;
-  button: ButtonSpec | null;
-}
-
-/** The subset of the build record (__BUILD__) the panel depends on. */
-export interface BoardIo {
-  chip: "ESP32" | "ESP8266";
-  dev: string;
-  led: { type: "none" | "gpio" | "pwm" | "rgb" | "ws2812"; pins: number[]; inverted: boolean; brightness: number };
-  button: { pin: number; activeLow: boolean } | null;
-}
-
-/** ESP32: LEDC's default 5 kHz group, so the LED takes none of the 3 custom-frequency timers. */
-export const ESP32_PWM_HZ = 5000;
 /**
- * ESP8266 PWM is software: two timer interrupts per period whenever 0 < duty < 1 (a full-on or
- * full-off LED costs none). 50 Hz, Espruino's default, flickers to the eye and on camera; 200 Hz
- * does not, and its interrupt load stays small (npm run bench).
+ * The one place the indicator decides anything. The pin watch calls it with the debounced edge;
+ * the timer and the API call it without one. It acts on the edge, does what is due (QA steps,
+ * the hold's marks), shows the pattern for the state and the hold, and sleeps until the next
+ * thing is due.
  */
-export const ESP8266_PWM_HZ = 200;
-/** Shortest wave update interval: about 25 updates a second keep a 5 s breathe smooth (npm run bench). */
-export const ESP8266_TICK_MS = 38;
-export const ESP32_TICK_MS = 19;
-/** The firmware starts in INIT; its (red) pattern only shows if no state follows within this time. */
-export const BOOT_GRACE_MS = 500;
-/** QA mode shows each pattern this long: one full 5 s breathe. */
-export const QA_STEP_MS = 5000;
-
-/** Espruino's classic ESP32 builds mark D0 (the BOOT button) NEGATED: reads, writes and PWM on it are inverted. */
-export function espruinoNegates(b: BoardIo, pin: number): boolean {
-  return b.chip === "ESP32" && pin === 0 && b.dev.indexOf("ESP32-C") !== 0 && b.dev.indexOf("ESP32-S") !== 0;
-}
-
-/** Derives pins, levels and rates from the board profile. */
-export function panelSpec(b: BoardIo): PanelSpec {
-  var esp32 = b.chip === "ESP32";
-  var inv = 0;
-  for (var i = 0; i < b.led.pins.length; i++) if (b.led.inverted !== espruinoNegates(b, b.led.pins[i])) inv |= 1 << i;
-  var kind = ["none", "gpio", "pwm", "rgb", "ws2812"].indexOf(b.led.type);
-  var btn = b.button;
-  var neg = btn ? espruinoNegates(b, btn.pin) : false;
-  // Edgent: active-low -> pull-up, active-high -> pull-down (none on ESP8266, which has no
-  // pull-downs). On a negated pin Espruino applies the opposite pull to the one asked for.
-  var up = btn ? btn.activeLow : true;
-  return {
-    led: {
-      kind: kind,
-      pins: b.led.pins,
-      inv: kind === Kind.WS2812 ? 0 : inv, // Edgent ignores the inverse flag for WS2812
-      brightness: b.led.brightness,
-      freq: esp32 ? ESP32_PWM_HZ : ESP8266_PWM_HZ,
-      tick: esp32 ? ESP32_TICK_MS : ESP8266_TICK_MS,
-    },
-    button: btn
-      ? {
-          pin: btn.pin,
-          level: (up ? 0 : 1) ^ (neg ? 1 : 0),
-          mode: !up && !esp32 ? "input" : up !== neg ? "input_pullup" : "input_pulldown",
-        }
-      : null,
-  };
-}
-
-function hex6(c: number): string {
-  return ("00000" + c.toString(16).toUpperCase()).substr(-6);
-}
-
-/** "wait-config: 0D36FF 50/500 ms" - how QA mode names a pattern on the console. */
-export function patternLabel(p: Pat): string {
-  var row = patternTable()[p];
-  return patternName(p) + ": " + hex6(row[Col.COLOUR]) + (isWave(row) ? " wave " + cycleMs(row) : " " + row.slice(Col.TIMES).join("/")) + " ms";
-}
-
-export function createIndicator(spec: PanelSpec, hw: PanelHw, onReset: () => void, log: (line: string) => void): Indicator {
-  var led: Led = createLed(spec.led, hw);
-  var btn = spec.button;
-  var state = State.INIT;
-  var shown = -1; // Pat on the LED, -1 = none yet
-  var qaStep = -1; // Pat shown by QA mode, -1 = QA off
-  var wakeTimer: number | undefined; // boot grace, then the hold's 3 s / 10 s marks
-  var qaTimer: number | undefined;
-  var watchId: number | undefined;
-  var closed = false;
-  var hs: HoldState;
-
-  function apply(restart: boolean): void {
-    if (closed) return;
-    var level = holdLevel(hs, hw.now());
-    var p = qaStep >= 0 ? qaStep : patternFor(state, level);
-    if (p !== shown || (restart && qaStep < 0 && level === Hold.NONE)) {
-      shown = p;
-      led.show(patternTable()[p]);
-    }
-  }
-
-  // One timer serves the boot grace and the hold marks; a stale wake-up only re-applies.
-  function wake(): void {
-    wakeTimer = undefined;
-    var now = hw.now();
-    // A lost release edge must not leave a "reset" hold standing: the pin has the last word.
-    if (btn && holdLevel(hs, now) === Hold.RESET && hw.read(btn.pin) !== btn.level) holdCancel(hs);
-    apply(false);
-    var at = holdNextChange(hs, now);
-    if (at >= 0) wakeTimer = hw.after(wake, at - now);
-  }
-
-  function onEdge(e: { state: boolean; time: number }): void {
-    if (closed) return;
+function update(e?: { state: boolean; time: number }): void {
+  if (timer !== undefined) clearTimeout(timer); // clearTimeout(undefined) throws in Espruino
+  timer = undefined;
+  if (closed) return;
+  var t = now();
+  var r = Release.NONE;
+  if (e) {
     // e.time is on getTime()'s clock, which need not be the firmware's: place the edge on the
-    // firmware clock by the debounce that delayed this callback, and measure holds with e.time.
-    var t = hw.now() - DEBOUNCE_MS;
-    var pressed = (e.state ? 1 : 0) === btn!.level;
-    var r = holdEdge(hs, pressed, t, Math.floor(e.time * 1000));
-    if (pressed && hs.d === t) {
-      log(qaStep >= 0 ? "QA: button pressed" : "Hold the button for 10 seconds to reset configuration...");
-      wakeTimer = cancelTimer(hw, wakeTimer);
-      wake();
-    } else if (r !== Release.NONE) {
-      if (qaStep >= 0) log("QA: button held " + hs.h + " ms" + (r === Release.NOISE ? " (noise)" : r === Release.RESET ? " (would reset)" : ""));
-      apply(false);
-      if (r === Release.RESET && qaStep < 0) onReset();
-    }
+    // firmware clock by the debounce that delayed this call, and measure holds with e.time.
+    var at = t - DEBOUNCE_MS;
+    var pressed = (e.state ? 1 : 0) === btnLevel;
+    r = holdEdge(hs, pressed, at, Math.floor(e.time * 1000));
+    if (pressed && hs.d === at) log(qa >= 0 ? "QA: button pressed" : "Hold the button for 10 seconds to reset configuration...");
+    if (r !== Release.NONE && qa >= 0) log("QA: button held " + hs.h + " ms" + (r === Release.NOISE ? " (noise)" : r === Release.RESET ? " (would reset)" : ""));
   }
-
-  function qaNext(): void {
-    qaTimer = undefined;
-    if (++qaStep >= Pat.COUNT) {
-      qaStep = -1;
-      if (hs.d >= 0) holdCancel(hs); // a hold going on in QA mode never resets
-      log("QA: done");
+  var qaStep = qa >= 0 && t >= qaDue;
+  if (qaStep) {
+    if (qa < Pat.COUNT) {
+      log("QA " + (qa + 1) + "/" + Pat.COUNT + " " + patternLabel(qa));
+      qa++;
+      qaDue += QA_STEP_MS;
     } else {
-      log("QA " + (qaStep + 1) + "/" + Pat.COUNT + " " + patternLabel(qaStep));
-      qaTimer = hw.after(qaNext, QA_STEP_MS);
+      qa = -1;
+      log("QA: done");
     }
-    apply(true);
   }
+  // A hold going on when QA ends never resets; and at the 10 s mark the pin has the last word,
+  // so a lost release edge cannot leave a "reset" hold standing.
+  if ((qaStep && qa < 0 && hs.d >= 0) || (btnPin >= 0 && hs.d >= 0 && t - hs.d >= RESET_MS && pinRead(btnPin) !== btnLevel)) holdCancel(hs);
+  var level = holdLevel(hs, t);
+  var p = qa > 0 ? qa - 1 : patternFor(state, level);
+  if (p !== shown || qaStep || (restart && qa < 0 && level === Hold.NONE)) {
+    shown = p;
+    ledShow(patternTable()[p]);
+  }
+  restart = 0;
+  var next = holdNextChange(hs, t);
+  if (qa >= 0 && (next < 0 || qaDue < next)) next = qaDue;
+  if (next >= 0) timer = setTimeout(update, next - t);
+  if (r === Release.RESET && qa < 0) onReset(); // Edgent acts on release; the LED is already back
+}
 
+var api: Indicator = {
+  setState: function (s: State) {
+    if (s === state) return;
+    state = s;
+    restart = 1;
+    update();
+  },
+  heldMs: function () {
+    return holdMs(hs, now());
+  },
+  qa: function () {
+    if (closed) return;
+    log("QA: every LED pattern for " + QA_STEP_MS / 1000 + " s; button presses are measured, nothing is erased");
+    qa = 0;
+    qaDue = now();
+    update();
+  },
+  close: function () {
+    if (closed) return;
+    closed = 1;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (watch !== undefined) pinUnwatch(watch);
+    watch = undefined;
+    ledShow(undefined);
+  },
+};
+
+/** Starts the LED and the button (the board has one of each: a second call starts them afresh). */
+export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () => void, logLine: (line: string) => void): Indicator {
+  onReset = reset;
+  log = logLine;
+  timer = undefined;
+  state = State.INIT;
+  shown = qa = -1;
+  restart = closed = 0;
+  btnPin = btn ? btn.pin : -1;
+  btnLevel = btn ? btn.level : 0;
+  ledShow = createLed(led);
+  if (btn) pinInput(btn.pin, btn.mode);
+  hs = holdInit(btn ? pinRead(btn.pin) === btn.level : false);
+  watch = undefined;
   if (btn) {
-    hw.input(btn.pin, btn.mode);
-    hs = holdInit(hw.read(btn.pin) === btn.level);
-    watchId = hw.watch(btn.pin, DEBOUNCE_MS, onEdge);
-    hw.input(btn.pin, btn.mode); // ESP32's setWatch forces a pull-up; put the wiring's pull back
-  } else hs = holdInit(false);
-  led.show(undefined);
-  wakeTimer = hw.after(wake, BOOT_GRACE_MS);
-
-  return {
-    setState: function (s: State) {
-      if (s === state) return;
-      state = s;
-      apply(true);
-    },
-    heldMs: function () {
-      return holdMs(hs, hw.now());
-    },
-    qa: function () {
-      if (closed) return;
-      qaTimer = cancelTimer(hw, qaTimer);
-      qaStep = -1;
-      shown = -1;
-      log("QA: every LED pattern for " + QA_STEP_MS / 1000 + " s; button presses are measured, nothing is erased");
-      qaNext();
-    },
-    close: function () {
-      if (closed) return;
-      closed = true;
-      wakeTimer = cancelTimer(hw, wakeTimer);
-      qaTimer = cancelTimer(hw, qaTimer);
-      if (watchId !== undefined) hw.unwatch(watchId);
-      watchId = undefined;
-      led.close();
-    },
-  };
+    watch = pinWatch(btn.pin, DEBOUNCE_MS, update);
+    pinInput(btn.pin, btn.mode); // ESP32's setWatch forces a pull-up; put the wiring's pull back
+  }
+  ledShow(undefined);
+  timer = setTimeout(update, BOOT_GRACE_MS);
+  return api;
 }

@@ -1,5 +1,7 @@
 // What the LED and button drivers need to know about a board, derived from its profile
 // (boards/*.json, compiled in as __BUILD__), with the chip's quirks settled here once.
+import { Col, WAVE_STEPS } from "./patterns.js";
+
 /** The subset of the build record the LED and button depend on. */
 export interface BoardIo {
   chip: "ESP32" | "ESP8266";
@@ -87,4 +89,10 @@ export function panelSpec(b: BoardIo): PanelSpec {
       ? { pin: btn.pin, level: (up ? 0 : 1) ^ (neg ? 1 : 0), mode: !up && !esp32 ? "input" : up !== neg ? "input_pullup" : "input_pulldown" }
       : null,
   };
+}
+
+/** Wave update interval: the smallest multiple of Edgent's step that is at least `tick` ms. */
+export function waveTick(row: number[], tick: number): number {
+  var step = Math.floor(row[Col.TIMES] / WAVE_STEPS);
+  return step * Math.ceil(tick / step);
 }

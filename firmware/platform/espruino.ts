@@ -73,11 +73,16 @@ export var pinOutput: (pin: number, level: number) => void = digitalWrite;
 export var pinRead: (pin: number) => number = digitalRead;
 export var pinInput: (pin: number, mode: "input_pullup" | "input_pulldown" | "input") => void = pinMode;
 export var pinUnwatch: (id: number) => void = clearWatch;
-export function pinPwm(pin: number, duty: number, freq: number): void {
-  analogWrite(pin, duty, { freq: freq });
+/** A PWM writer at `freq` Hz that reuses one options object, so a fading LED allocates nothing per write. */
+export function pwmWriter(freq: number): (pin: number, duty: number) => void {
+  var options = { freq: freq };
+  return function (pin: number, duty: number) {
+    analogWrite(pin, duty, options);
+  };
 }
-export function pixelWrite(pin: number, grb: number[]): void {
-  require("neopixel").write(pin, grb);
+/** The WS2812 writer, looked up once (a require() per frame would search the module cache every tick). */
+export function pixelWriter(): (pin: number, grb: number[]) => void {
+  return require("neopixel").write;
 }
 export function pinWatch(pin: number, debounceMs: number, cb: (e: WatchEvent) => void): number {
   return setWatch(cb, pin, { repeat: true, edge: "both", debounce: debounceMs });

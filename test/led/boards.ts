@@ -1,5 +1,5 @@
 // Board profiles as the build sees them (scripts/boards.js validates and normalises them).
-import type { BoardIo } from "../../firmware/led/indicator-core.ts";
+import type { BoardIo } from "../../firmware/led/spec.ts";
 
 export interface Board extends BoardIo {
   id: string;

@@ -5,8 +5,7 @@ import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Sim } from "../sim/index.ts";
 import { Col, Pat, patternTable, patternName, levelAt, cycleMs, isWave } from "../../firmware/led/patterns.ts";
-import { panelSpec, QA_STEP_MS } from "../../firmware/led/indicator-core.ts";
-import { waveTick } from "../../firmware/led/led.ts";
+import { panelSpec, QA_STEP_MS, waveTick } from "../../firmware/led/spec.ts";
 import { DEBOUNCE_MS } from "../../firmware/button/hold.ts";
 import { encodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
 import { expected, replay, same, type Rgb, type PinWrite } from "./eye.ts";
@@ -19,9 +18,6 @@ const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
 const EDGE_TOL_MS = 1;
 let boards: Board[] = [];
 
-before(async () => {
-  boards = await loadBoards();
-});
 
 function bundleOf(board: Board, ctx: Mocha.Context): string {
   const file = ROOT + "dist/" + board.id + ".js";
@@ -116,6 +112,9 @@ const resets = (d: Device) => d.lines.filter((l) => /Resetting configuration/.te
 
 describe("LED and button on the built bundle (simulator)", function () {
   this.timeout(300000);
+  before(async () => {
+    boards = await loadBoards();
+  });
   let dev: Device | undefined;
   afterEach(() => {
     dev?.sim.stop();

@@ -1,7 +1,7 @@
 // What a person (or a camera) sees: replays recorded pin writes into the light each colour
 // channel gives, 0..1, undoing Espruino's pin negation and the board's inverted wiring
 // independently of the driver's own arithmetic.
-import { espruinoNegates, type BoardIo } from "../../firmware/led/indicator-core.ts";
+import { espruinoNegates, type BoardIo } from "../../firmware/led/spec.ts";
 
 export type Rgb = [number, number, number];
 

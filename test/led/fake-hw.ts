@@ -3,7 +3,11 @@
 // the highest live id + 1, so a stale id cancels somebody else's timer), a timeout created in a
 // callback counts from the callback's own time, setInterval does not drift, and setWatch's
 // debounce reports an edge only once the level has been stable, stamped with the edge's time.
-import type { PanelHw } from "../../firmware/led/indicator-core.ts";
+// Creating a FakeHw installs it: the fake platform module serves its pins and clock, and the
+// global setTimeout/setInterval/clearTimeout are its timers until FakeHw.restore() (afterEach).
+import { useHw } from "./fake-platform.ts";
+
+const real = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval };
 
 export interface Write {
   t: number;
@@ -29,7 +33,7 @@ interface Watch {
   pending?: { due: number; state: boolean; edgeAt: number };
 }
 
-export class FakeHw implements PanelHw {
+export class FakeHw {
   t = 0;
   writes: Write[] = [];
   wakeUps = 0; // timer callbacks run
@@ -42,7 +46,20 @@ export class FakeHw implements PanelHw {
    * `idle` is the level a button pin reads when nobody presses it; `edgeClock` is added to the
    * time setWatch reports (getTime() can run on another base than the firmware's ms clock).
    */
-  constructor(private idle: Record<number, number> = {}, private edgeClock = 0) {}
+  constructor(private idle: Record<number, number> = {}, private edgeClock = 0) {
+    const g = globalThis as any;
+    g.setTimeout = this.after;
+    g.setInterval = this.every;
+    g.clearTimeout = this.cancel;
+    g.clearInterval = this.cancel;
+    useHw(this);
+  }
+
+  /** Puts Node's own timers back (call in afterEach). */
+  static restore(): void {
+    Object.assign(globalThis, real);
+    useHw(undefined);
+  }
 
   // ---- clock
   now = (): number => this.t;

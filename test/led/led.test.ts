@@ -1,33 +1,26 @@
 import assert from "node:assert/strict";
 import { Col, Pat, patternTable, patternName, levelAt, cycleMs, isWave } from "../../firmware/led/patterns.ts";
-import { createLed, waveTick, Kind } from "../../firmware/led/led.ts";
-import { panelSpec, espruinoNegates, type BoardIo } from "../../firmware/led/indicator-core.ts";
+import { Kind, panelSpec, espruinoNegates, waveTick, type BoardIo } from "../../firmware/led/spec.ts";
 import { FakeHw } from "./fake-hw.ts";
+import "./hook.ts";
+
+const { createLed } = await import("../../firmware/led/led.ts");
 import { expected, replay, same, type Rgb } from "./eye.ts";
 import { loadBoards, type Board } from "./boards.ts";
 
 const rows = patternTable();
 let boards: Board[] = [];
 
-/** Boards from boards/*.json plus the drivers no profile uses yet. */
-before(async () => {
-  boards = await loadBoards();
-  const d1 = boards.find((b) => b.id === "wemos-d1-mini")!;
-  boards.push({ ...d1, id: "gpio-inverted", led: { ...d1.led, type: "gpio" } });
-  boards.push({ ...d1, id: "gpio-esp32", chip: "ESP32", dev: "ESP32", led: { type: "gpio", pins: [4], inverted: false, brightness: 255 } });
-  boards.push({ ...d1, id: "pwm-on-negated-d0", chip: "ESP32", dev: "ESP32", led: { type: "pwm", pins: [0], inverted: false, brightness: 200 } });
-});
-
 function run(board: BoardIo, row: number[], ms: number) {
   const hw = new FakeHw();
-  const led = createLed(panelSpec(board).led, hw);
+  const show = createLed(panelSpec(board).led);
   hw.advance(1234); // the pattern's clock must not assume the device clock starts at 0
   const t0 = hw.t;
   hw.writes = [];
   hw.wakeUps = 0;
-  led.show(row);
+  show(row);
   hw.advance(ms);
-  return { hw, led, t0, timeline: replay(board, hw.writes.filter((w) => w.t < t0 + ms)) };
+  return { hw, show, t0, timeline: replay(board, hw.writes.filter((w) => w.t < t0 + ms)) };
 }
 
 /** The light on at `t` according to a replayed timeline. */
@@ -45,6 +38,16 @@ function fmt(l: Rgb): string {
 }
 
 describe("LED drivers (fake clock)", () => {
+  afterEach(() => FakeHw.restore());
+  // Boards from boards/*.json plus the drivers no profile uses yet.
+  before(async () => {
+    boards = await loadBoards();
+    const d1 = boards.find((b) => b.id === "wemos-d1-mini")!;
+    boards.push({ ...d1, id: "gpio-inverted", led: { ...d1.led, type: "gpio" } });
+    boards.push({ ...d1, id: "gpio-esp32", chip: "ESP32", dev: "ESP32", led: { type: "gpio", pins: [4], inverted: false, brightness: 255 } });
+    boards.push({ ...d1, id: "pwm-on-negated-d0", chip: "ESP32", dev: "ESP32", led: { type: "pwm", pins: [0], inverted: false, brightness: 200 } });
+  });
+
   it("light every blink pattern exactly on the table's edges, with one wake-up per edge, on every board", () => {
     for (const board of boards) {
       for (let p = 0; p < Pat.COUNT; p++) {
@@ -126,10 +129,10 @@ describe("LED drivers (fake clock)", () => {
   it("restart a pattern cleanly: the new one starts at once and the old timer is gone", () => {
     const board = boards.find((b) => b.id === "esp32-devkitc")!;
     const hw = new FakeHw();
-    const led = createLed(panelSpec(board).led, hw);
-    led.show(rows[Pat.CONFIGURING]); // lit 0..200
+    const show = createLed(panelSpec(board).led);
+    show(rows[Pat.CONFIGURING]); // lit 0..200
     hw.advance(230); // dark since 200
-    led.show(rows[Pat.ERROR]);
+    show(rows[Pat.ERROR]);
     assert.equal(hw.timerCount(), 1);
     const w = hw.writes[hw.writes.length - 1];
     assert.deepEqual([w.t, w.value], [230, 1]); // lit at once
@@ -141,22 +144,22 @@ describe("LED drivers (fake clock)", () => {
   it("never leave the LED lit or a timer running when states change quickly", () => {
     for (const board of boards) {
       const hw = new FakeHw();
-      const led = createLed(panelSpec(board).led, hw);
+      const show = createLed(panelSpec(board).led);
       let seed = 7;
       const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
       for (let i = 0; i < 300; i++) {
-        led.show(rows[rnd(Pat.COUNT)]);
+        show(rows[rnd(Pat.COUNT)]);
         assert.ok(hw.timerCount() <= 1, `${board.id}: ${hw.timerCount()} timers`);
         hw.advance(rnd(40));
       }
-      led.close();
+      show(undefined);
       assert.equal(hw.timerCount(), 0, board.id);
       const n = hw.writes.length;
       hw.advance(10000);
       assert.equal(hw.writes.length, n, `${board.id}: writes after close`);
       const off = replay(board, hw.writes);
       assert.deepEqual(off[off.length - 1]?.light ?? [0, 0, 0], [0, 0, 0], `${board.id} is left lit`);
-      led.close(); // twice is fine
+      show(undefined); // twice is fine
     }
   });
 
@@ -165,8 +168,8 @@ describe("LED drivers (fake clock)", () => {
     const spec = panelSpec(board).led;
     assert.equal(spec.kind, Kind.NONE);
     const hw = new FakeHw();
-    const led = createLed(spec, hw);
-    for (let p = 0; p < Pat.COUNT; p++) led.show(rows[p]);
+    const show = createLed(spec);
+    for (let p = 0; p < Pat.COUNT; p++) show(rows[p]);
     hw.advance(20000);
     assert.equal(hw.writes.length, 0);
     assert.equal(hw.timerCount(), 0);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { State } from "../../firmware/core/state.ts";
 import {
-  Pat, Hold, Col, patternTable, patternName, patternFor, levelAt, nextEdge, cycleMs, waveStep, isWave, waveLevel, GPIO_THRESHOLD,
+  Pat, Hold, Col, patternTable, patternName, patternDocs, patternLabel, patternFor, levelAt, nextEdge, cycleMs, waveStep, isWave, waveLevel, GPIO_THRESHOLD,
 } from "../../firmware/led/patterns.ts";
 
 const ALL_STATES = [State.INIT, State.WAIT_CONFIG, State.CONFIGURING, State.CONNECTING_NET, State.CONNECTING_CLOUD, State.RUNNING,
@@ -21,8 +21,9 @@ function tableEdges(row: number[], cycles: number): [number, number][] {
 }
 
 describe("LED pattern table (Edgent Indicator.h)", () => {
-  it("has one row and one name per pattern", () => {
+  it("has one row, one name and one docs entry per pattern", () => {
     assert.equal(rows.length, Pat.COUNT);
+    assert.equal(patternDocs().length, Pat.COUNT);
     const names = new Set(rows.map((_, p) => patternName(p)));
     assert.equal(names.size, Pat.COUNT);
     for (const n of names) assert.match(n, /^[a-z0-9-]+$/);
@@ -70,6 +71,15 @@ describe("LED pattern table (Edgent Indicator.h)", () => {
       assert.equal(patternFor(s, Hold.RESET), Pat.HOLD_10S);
       assert.equal(patternFor(s, Hold.INDICATE), Pat.HOLD_3S);
     }
+  });
+});
+
+describe("QA labels", () => {
+  it("name each pattern with its colour and timing", () => {
+    assert.equal(patternLabel(Pat.WAIT_CONFIG), "wait-config: 0D36FF 50/500 ms");
+    assert.equal(patternLabel(Pat.ERROR), "error: FF1008 80/100/80/1000 ms");
+    assert.equal(patternLabel(Pat.RUNNING), "running: 2EFFB9 wave 4864 ms");
+    assert.equal(patternLabel(Pat.HOLD_3S), "hold-3s: FFFFE7 wave 768 ms");
   });
 });
 

@@ -6,7 +6,7 @@ import { Config, Flag, Store, Files, loadConfig, saveConfig, eraseConfig, rememb
 import { deviceName, chipIdKey, hostName } from "./core/device-name";
 import { Fields, jsonString } from "./ap-portal/form";
 import { parseConfigRequest, Pending } from "./ap-portal/config-request";
-import { openPortal, closePortal, Ask } from "./ap-portal/portal";
+import { openPortal, Ask, PortalApp } from "./ap-portal/portal";
 import * as wifi from "./wifi/wifi";
 import { Join } from "./wifi/wifi";
 import { startCloud, Cloud } from "./cloud/client";
@@ -30,6 +30,7 @@ var name = "";
 var factory = "";
 var apIp = "0.0.0.0";
 var apUp = false;
+var stopPortal: (() => void) | undefined; // set while the HTTP portal and captive DNS run
 var cloud: Cloud | undefined;
 var ind: Indicator;
 var pending: Pending | undefined; // config under test
@@ -97,13 +98,14 @@ function enterPortal(): void {
     log("AP SSID: " + name);
     log("AP IP:   " + ip);
     log("AP URL:  blynk.setup");
-    openPortal(portalApp, ip, __BUILD__.setupCode);
+    stopPortal = openPortal(portalApp(), ip, __BUILD__.setupCode);
   });
 }
 
 function leavePortal(): void {
   graceTimer = cancel(graceTimer);
-  closePortal();
+  if (stopPortal) stopPortal();
+  stopPortal = undefined;
   scanJson = "";
   if (apUp) wifi.stopAP();
   apUp = false;
@@ -119,46 +121,49 @@ function enterError(): void {
   setTimeout(wait, ERROR_REBOOT);
 }
 
-function boardInfo(): string {
-  return (
-    '{"board":' + jsonString(__BUILD__.tmplName) + ',"tmpl_id":' + jsonString(__BUILD__.tmplId) + ',"fw_type":' + jsonString(__BUILD__.tmplId) +
-    ',"fw_ver":' + jsonString(__BUILD__.fwVer) + ',"ssid":' + jsonString(name) + ',"bssid":"' + wifi.apMac() + '","mac":"' + wifi.staMac() +
-    '","last_error":' + store.cfg.e + ',"wifi_scan":true,"static_ip":true,"preprovisioned":' + (factory && !store.cfg.t ? "true" : "false") + "}"
-  );
-}
-
 function statusJson(): string {
   var ssid = testSsid || (store.cfg.n.length ? store.cfg.n[0].s : "");
   return '{"state":"' + stateName(S) + '","last_error":' + store.cfg.e + ',"test":"' + test + '","ssid":' + jsonString(ssid) + ',"ip":"' + (testIp || (wifi.isUp() ? wifi.ip() : "")) + '","cloud":' + !!(cloud && cloud.online()) + "}";
 }
 
-function portalApp(ask: Ask, arg?: any): any {
-  if (ask === Ask.INFO) {
-    if (S === State.WAIT_CONFIG) {
-      setState(State.CONFIGURING); // "Configuring starts with board info request"
-      log("Sending board info...");
-    }
-    return boardInfo();
+/** The portal's questions answered; made when the portal opens and freed with it (RAM). */
+function portalApp(): PortalApp {
+  function boardInfo(): string {
+    return (
+      '{"board":' + jsonString(__BUILD__.tmplName) + ',"tmpl_id":' + jsonString(__BUILD__.tmplId) + ',"fw_type":' + jsonString(__BUILD__.tmplId) +
+      ',"fw_ver":' + jsonString(__BUILD__.fwVer) + ',"ssid":' + jsonString(name) + ',"bssid":"' + wifi.apMac() + '","mac":"' + wifi.staMac() +
+      '","last_error":' + store.cfg.e + ',"wifi_scan":true,"static_ip":true,"preprovisioned":' + (factory && !store.cfg.t ? "true" : "false") + "}"
+    );
   }
-  if (ask === Ask.STATUS) return statusJson();
-  if (ask === Ask.SUBMIT) return configure(arg);
-  if (ask === Ask.RESET) setTimeout(resetConfig, 100);
-  if (ask === Ask.REBOOT) setTimeout(reboot, 500);
-  if (ask === Ask.ONLINE) return provisionedDone;
-  if (ask === Ask.CACHED_SCAN) return scanJson;
-  if (ask === Ask.SCAN) {
-    log("Scanning networks...");
-    wifi.scan(function (aps) {
-      log("Found networks: " + aps.length);
-      var s = "[\n";
-      for (var i = 0; i < aps.length; i++) {
-        var a = aps[i];
-        s += (i ? ",\n" : "") + '  {"ssid":' + jsonString(a.ssid) + ',"bssid":"' + a.bssid + '","rssi":' + a.rssi + ',"sec":"' + a.sec + '","ch":' + a.ch + ',"hidden":' + a.hidden + "}";
+
+  return function (ask: Ask, arg?: any): any {
+    if (ask === Ask.INFO) {
+      if (S === State.WAIT_CONFIG) {
+        setState(State.CONFIGURING); // "Configuring starts with board info request"
+        log("Sending board info...");
       }
-      scanJson = aps.length ? s + "\n]" : "[]";
-      arg(scanJson);
-    });
-  }
+      return boardInfo();
+    }
+    if (ask === Ask.STATUS) return statusJson();
+    if (ask === Ask.SUBMIT) return configure(arg);
+    if (ask === Ask.RESET) setTimeout(resetConfig, 100);
+    if (ask === Ask.REBOOT) setTimeout(reboot, 500);
+    if (ask === Ask.ONLINE) return provisionedDone;
+    if (ask === Ask.CACHED_SCAN) return scanJson;
+    if (ask === Ask.SCAN) {
+      log("Scanning networks...");
+      wifi.scan(function (aps) {
+        log("Found networks: " + aps.length);
+        var s = "[\n";
+        for (var i = 0; i < aps.length; i++) {
+          var a = aps[i];
+          s += (i ? ",\n" : "") + '  {"ssid":' + jsonString(a.ssid) + ',"bssid":"' + a.bssid + '","rssi":' + a.rssi + ',"sec":"' + a.sec + '","ch":' + a.ch + ',"hidden":' + a.hidden + "}";
+        }
+        scanJson = aps.length ? s + "\n]" : "[]";
+        arg(scanJson);
+      });
+    }
+  };
 }
 
 function onStations(count: number): void {

@@ -14,7 +14,7 @@ const BOARDS = [
 const PATHS = ["/board_info.json", "/wifi_scan.json", "/status.json", "/", "/generate_204", "/hotspot-detect.html"];
 const PEAK_SAMPLER = "global.__peak=0;setInterval(function(){var u=process.memory(false).usage;if(u>global.__peak)global.__peak=u;},2)";
 
-const dist = (b: string) => fileURLToPath(new URL(`../dist/${b}.js`, import.meta.url));
+const dist = (b: string) => (process.env.DIST_DIR ? `${process.env.DIST_DIR}/${b}.js` : fileURLToPath(new URL(`../dist/${b}.js`, import.meta.url)));
 const empty = fileURLToPath(new URL("../test/real/fixtures/empty-firmware.js", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +60,8 @@ export async function benchMemory(): Promise<Record<string, number | string>[]> 
       const peak = Number(await dev.eval("global.__peak")) - baseline;
       await get(port, `/config?ssid=HomeNet&pass=correct%20horse&blynk=${TOKEN}`);
       await dev.waitForLog(/=> RUNNING/, 60000);
-      await sleep(2000);
+      await sleep(12000); // the setup AP stays up for a 10 s grace period so the phone gets its answer
+      await dev.eval("0"); // one more idle loop so the closed portal's memory is collected
       const online = (await usage(dev)) - baseline;
       rows.push({ board: b.board, "portal boot": boot, "peak, 100 requests": peak, "online in cloud": online, "requests answered": ok, "prelude baseline": baseline });
     } catch (e) {

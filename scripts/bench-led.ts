@@ -32,6 +32,7 @@ import { panelSpec, waveTick, ESP8266_PWM_HZ, QA_STEP_MS, type BoardIo } from ".
 import { FakeHw } from "../test/led/fake-hw.ts";
 import "../test/led/hook.ts";
 import { loadBoards, type Board } from "../test/led/boards.ts";
+import { executable } from "../test/real/espruino.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MANDELBROT_MS_ESP8266_80MHZ = 70;
@@ -57,16 +58,6 @@ export interface LedBenchRow {
 function round(x: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-function executable(p: string | undefined): string | undefined {
-  if (!p) return undefined;
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile() ? p : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Breathe ticks and pin writes per second, from the driver against a fake clock. */

@@ -2,8 +2,9 @@
 // channel gives, 0..1, undoing Espruino's pin negation and the board's inverted wiring
 // independently of the driver's own arithmetic.
 import { espruinoNegates, type BoardIo } from "../../firmware/led/spec.ts";
+import { lightOf, type Rgb } from "../../virtual-board/led-view.ts";
 
-export type Rgb = [number, number, number];
+export type { Rgb };
 
 export interface PinWrite {
   t: number;
@@ -14,29 +15,11 @@ export interface PinWrite {
 
 /** Light per channel for the last values written to the LED's pins. `physical`: values are pin levels (the simulator logs those). */
 export function light(board: BoardIo, last: Map<number, number | number[]>, physical = false): Rgb {
-  const led = board.led;
-  const phys = (pin: number, v: number) => (!physical && espruinoNegates(board, pin) ? 1 - v : v);
-  const drive = (pin: number) => {
-    const v = last.get(pin);
-    if (v === undefined) return 0;
-    const p = phys(pin, v as number);
-    return led.inverted ? 1 - p : p;
-  };
-  switch (led.type) {
-    case "gpio":
-    case "pwm": {
-      const d = drive(led.pins[0]);
-      return [d, d, d];
-    }
-    case "rgb":
-      return [drive(led.pins[0]), drive(led.pins[1]), drive(led.pins[2])];
-    case "ws2812": {
-      const px = (last.get(led.pins[0]) as number[] | undefined) ?? [0, 0, 0];
-      return [px[1] / 255, px[0] / 255, px[2] / 255];
-    }
-    default:
-      return [0, 0, 0];
-  }
+  if (physical) return lightOf(board, last);
+  // values as the firmware wrote them: undo Espruino's negation of the board's inverted pins first
+  const levels = new Map<number, number | number[]>();
+  for (const [pin, v] of last) levels.set(pin, typeof v === "number" && espruinoNegates(board, pin) ? 1 - v : v);
+  return lightOf(board, levels);
 }
 
 /** The light the table asks for at `level` (0..255) of `colour`, on this board. */

@@ -8,19 +8,19 @@ export interface Pending {
   save: boolean; // Edgent's save=1: persist before testing
 }
 
-function isDottedQuad(s: string): boolean {
-  var p = s.split(".");
-  if (p.length !== 4) return false;
-  for (var i = 0; i < 4; i++) if (!/^[0-9][0-9]*$/.test(p[i]) || p[i].length > 3 || parseInt(p[i], 10) > 255) return false;
-  return true;
-}
-
-function tooLong(name: string, v: string, max: number): string {
-  return v.length > max ? name + " is " + v.length + " bytes; the limit is " + max : "";
-}
-
 /** Returns a Pending config, or a string saying what is wrong. */
 export function parseConfigRequest(f: Fields, factoryToken: string): Pending | string {
+  function isDottedQuad(s: string): boolean {
+    var p = s.split(".");
+    if (p.length !== 4) return false;
+    for (var i = 0; i < 4; i++) if (!/^[0-9][0-9]*$/.test(p[i]) || p[i].length > 3 || parseInt(p[i], 10) > 255) return false;
+    return true;
+  }
+
+  function tooLong(name: string, v: string, max: number): string {
+    return v.length > max ? name + " is " + v.length + " bytes; the limit is " + max : "";
+  }
+
   var ssid = f.ssidManual ? f.ssidManual : f.ssid || "";
   var pass = f.pass || "";
   var token = f.blynk || factoryToken;

@@ -4,34 +4,40 @@
 
 export type Fields = { [key: string]: string };
 
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  c |= 32;
-  return c >= 97 && c <= 102 ? c - 87 : -1;
-}
-
-/** Decodes one component; returns undefined on a malformed escape. */
-export function decodeComponent(s: string): string | undefined {
-  var out = "";
-  for (var i = 0; i < s.length; i++) {
-    var c = s.charAt(i);
-    if (c === "+") out += " ";
-    else if (c === "%") {
-      var h = hexVal(s.charCodeAt(i + 1));
-      var l = hexVal(s.charCodeAt(i + 2));
-      if (h < 0 || l < 0) return undefined;
-      out += String.fromCharCode(h * 16 + l);
-      i += 2;
-    } else out += c;
-  }
-  return out;
-}
-
 /**
  * Parses "a=1&b=2" into `into`. Returns an error message, or "" when fine.
  * Duplicate keys are refused: which of two passwords was meant cannot be known.
+ * The helpers live inside: they exist only while a request is parsed (RAM).
  */
 export function parseForm(s: string, into: Fields): string {
+  function hexVal(c: number): number {
+    if (c >= 48 && c <= 57) return c - 48;
+    c |= 32;
+    return c >= 97 && c <= 102 ? c - 87 : -1;
+  }
+
+  /** Decodes one component; returns undefined on a malformed escape. */
+  function decodeComponent(s: string): string | undefined {
+    var out = "";
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charAt(i);
+      if (c === "+") out += " ";
+      else if (c === "%") {
+        var h = hexVal(s.charCodeAt(i + 1));
+        var l = hexVal(s.charCodeAt(i + 2));
+        if (h < 0 || l < 0) return undefined;
+        out += String.fromCharCode(h * 16 + l);
+        i += 2;
+      } else out += c;
+    }
+    return out;
+  }
+
+  /** A key quoted for an error message: printable ASCII only, never an echo of arbitrary bytes. */
+  function jsonSafe(k: string): string {
+    return '"' + k.replace(/[^-_.a-zA-Z0-9]/g, "?") + '"';
+  }
+
   if (!s) return "";
   var parts = s.split("&");
   for (var i = 0; i < parts.length; i++) {
@@ -44,11 +50,6 @@ export function parseForm(s: string, into: Fields): string {
     into[k] = v;
   }
   return "";
-}
-
-/** A key quoted for an error message: printable ASCII only, never an echo of arbitrary bytes. */
-function jsonSafe(k: string): string {
-  return '"' + k.replace(/[^-_.a-zA-Z0-9]/g, "?") + '"';
 }
 
 /** JSON string literal for a byte string; bytes >= 0x80 pass through so UTF-8 stays UTF-8. */

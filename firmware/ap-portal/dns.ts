@@ -2,17 +2,17 @@
 // sign-in sheet; dns.msftncsi.com gets Windows' expected 131.107.255.255; other query types get an
 // empty NOERROR answer; anything that is not a well-formed standard query is ignored.
 
-function u16(s: string, i: number): number {
-  return (s.charCodeAt(i) << 8) | s.charCodeAt(i + 1);
-}
-
-function ipBytes(ip: string): string {
-  var p = ip.split(".");
-  return String.fromCharCode(+p[0], +p[1], +p[2], +p[3]);
-}
-
 /** Returns the reply datagram, or "" when the query must be ignored. */
 export function dnsReply(q: string, apIp: string): string {
+  function u16(s: string, i: number): number {
+    return (s.charCodeAt(i) << 8) | s.charCodeAt(i + 1);
+  }
+
+  function ipBytes(ip: string): string {
+    var p = ip.split(".");
+    return String.fromCharCode(+p[0], +p[1], +p[2], +p[3]);
+  }
+
   if (q.length < 17 || q.length > 512) return "";
   var flags = u16(q, 2);
   if (flags & 0xf800) return ""; // a response, or not a standard QUERY opcode

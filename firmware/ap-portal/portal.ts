@@ -119,22 +119,27 @@ function probeAnswer(path: string): string | undefined {
   return undefined;
 }
 
+/** True when the request carries the setup code (or none is set); otherwise answers why not. */
 function checkCode(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
   if (!setupCode) return true;
   var t = now();
-  if (t < lockedUntil) {
-    reply(res, 429, "error", "Too many wrong setup codes; wait 30 seconds");
-    return false;
+  var code = 429;
+  var msg = "Too many wrong setup codes; wait 30 seconds";
+  if (t >= lockedUntil) {
+    if ((f.code || header(req, "x-setup-code")) === setupCode) {
+      wrongCodes = 0;
+      return true;
+    }
+    if (++wrongCodes >= 5) {
+      wrongCodes = 0;
+      lockedUntil = t + CODE_LOCK_MS;
+    }
+    code = 403;
+    msg = "Setup code is missing or wrong (it is printed on the device label)";
   }
-  if ((f.code || header(req, "x-setup-code")) === setupCode) {
-    wrongCodes = 0;
-    return true;
-  }
-  if (++wrongCodes >= 5) {
-    wrongCodes = 0;
-    lockedUntil = t + CODE_LOCK_MS;
-  }
-  reply(res, 403, "error", "Setup code is missing or wrong (it is printed on the device label)");
+  // a person using the form gets it back with the reason, as for any other refusal
+  if (f.ui) writePage(res, app, f, msg, setupCode);
+  else reply(res, code, "error", msg);
   return false;
 }
 

@@ -349,8 +349,10 @@ function onLogin(status: number): void {
       test = "token_rejected";
       testFailed(LastError.TOKEN);
     } else {
-      // The device was deleted in the console: back to the portal so it can be re-provisioned.
+      // The device was deleted in the console: back to the portal so it can be re-provisioned,
+      // off the home network (as Edgent does), where nobody could reach the portal.
       stopCloud();
+      wifi.disconnect();
       lastError(LastError.TOKEN);
       enterPortal();
     }

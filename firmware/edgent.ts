@@ -150,6 +150,7 @@ function portalApp(ask: Ask, arg?: any): any {
   if (ask === Ask.REBOOT) setTimeout(reboot, 500);
   if (ask === Ask.ONLINE) return provisionedDone;
   if (ask === Ask.CACHED_SCAN) return scanJson;
+  if (ask === Ask.JOINED) return wifi.isUp();
   if (ask === Ask.SCAN) {
     if (scanJson && now() - scanAt < SCAN_REUSE) return arg(scanJson);
     scanAt = now();

@@ -15,6 +15,7 @@ export const enum Ask {
   SCAN, // (cb(json)) -> starts a scan; cb gets the /wifi_scan.json body
   ONLINE, // -> true once a tested config is stored: probes get their "online" answers
   CACHED_SCAN, // -> last /wifi_scan.json body, "" when none yet
+  JOINED, // -> true while the device has an address on a WiFi network
 }
 export type PortalApp = (ask: Ask, arg?: any) => any;
 
@@ -119,8 +120,14 @@ function probeAnswer(path: string): string | undefined {
   return undefined;
 }
 
-/** True when the request carries the setup code (or none is set); otherwise answers why not. */
-function checkCode(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
+/** True when the request may change the setup (/config, /reset); otherwise answers why not. */
+function mayChange(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
+  // Espruino does not say which interface a request came in on: while the device has an address on
+  // a WiFi network (testing a new config, or the grace period after it), a request may come from there.
+  if (app(Ask.JOINED)) {
+    reply(res, 409, "error", "Refused while the device is joined to a WiFi network; see /status.json");
+    return false;
+  }
   if (!setupCode) return true;
   var t = now();
   var code = 429;
@@ -178,7 +185,7 @@ function route(req: EspHttpReq, res: EspHttpRes, body: string): void {
       sendJson(res, 200, json);
     });
   if (path === "/config") {
-    if (!checkCode(f, req, res)) return;
+    if (!mayChange(f, req, res)) return;
     var why = app(Ask.SUBMIT, f);
     // Edgent answers an invalid config with 500; a person using the form gets the page back with the reason.
     if (why) return f.ui ? writePage(res, app, f, why, setupCode) : reply(res, 500, "error", why);
@@ -186,7 +193,7 @@ function route(req: EspHttpReq, res: EspHttpRes, body: string): void {
     return reply(res, 200, "ok", f.save && f.save !== "0" ? "Configuration saved" : "Trying to connect...");
   }
   if (path === "/reset") {
-    if (!checkCode(f, req, res)) return;
+    if (!mayChange(f, req, res)) return;
     reply(res, 200, "ok", "Configuration reset");
     return app(Ask.RESET);
   }

@@ -21,6 +21,9 @@ const OFFLINE_PORTAL_AFTER = 300000; // provisioned but offline this long: open 
 const RETRY_MIN = 5000;
 const RETRY_MAX = 60000;
 const ERROR_REBOOT = 10000; // Edgent enterError(): reboot after 10 s unless the button is held
+// A scan makes the AP hop channels and holds every asking socket until it ends: within this time
+// of the last one, /wifi_scan.json answers at once with its list (WiFiManager caches scans 30 s).
+const SCAN_REUSE = 10000;
 
 const files: Files = { read: fileRead, write: fileWrite, erase: fileErase };
 
@@ -44,6 +47,7 @@ var retryTimer: any;
 var retryDelay = RETRY_MIN;
 var graceTimer: any;
 var scanJson = "";
+var scanAt = 0; // when the last scan started
 
 function cancel(t: any): undefined {
   if (t !== undefined) clearTimeout(t);
@@ -150,7 +154,10 @@ function portalApp(): PortalApp {
     if (ask === Ask.REBOOT) setTimeout(reboot, 500);
     if (ask === Ask.ONLINE) return provisionedDone;
     if (ask === Ask.CACHED_SCAN) return scanJson;
+    if (ask === Ask.JOINED) return wifi.isUp();
     if (ask === Ask.SCAN) {
+      if (scanJson && now() - scanAt < SCAN_REUSE) return arg(scanJson);
+      scanAt = now();
       log("Scanning networks...");
       wifi.scan(function (aps) {
         log("Found networks: " + aps.length);
@@ -348,8 +355,10 @@ function onLogin(status: number): void {
       test = "token_rejected";
       testFailed(LastError.TOKEN);
     } else {
-      // The device was deleted in the console: back to the portal so it can be re-provisioned.
+      // The device was deleted in the console: back to the portal so it can be re-provisioned,
+      // off the home network (as Edgent does), where nobody could reach the portal.
       stopCloud();
+      wifi.disconnect();
       lastError(LastError.TOKEN);
       enterPortal();
     }

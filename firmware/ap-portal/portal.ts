@@ -15,6 +15,7 @@ export const enum Ask {
   SCAN, // (cb(json)) -> starts a scan; cb gets the /wifi_scan.json body
   ONLINE, // -> true once a tested config is stored: probes get their "online" answers
   CACHED_SCAN, // -> last /wifi_scan.json body, "" when none yet
+  JOINED, // -> true while the device has an address on a WiFi network
 }
 export type PortalApp = (ask: Ask, arg?: any) => any;
 
@@ -98,22 +99,33 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     return undefined;
   }
 
-  function checkCode(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
-    if (!setupCode) return true;
-    var t = now();
-    if (t < lockedUntil) {
-      reply(res, 429, "error", "Too many wrong setup codes; wait 30 seconds");
+  /** True when the request may change the setup (/config, /reset); otherwise answers why not. */
+  function mayChange(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
+    // Espruino does not say which interface a request came in on: while the device has an address on
+    // a WiFi network (testing a new config, or the grace period after it), a request may come from there.
+    if (app(Ask.JOINED)) {
+      reply(res, 409, "error", "Refused while the device is joined to a WiFi network; see /status.json");
       return false;
     }
-    if ((f.code || header(req, "x-setup-code")) === setupCode) {
-      wrongCodes = 0;
-      return true;
+    if (!setupCode) return true;
+    var t = now();
+    var code = 429;
+    var msg = "Too many wrong setup codes; wait 30 seconds";
+    if (t >= lockedUntil) {
+      if ((f.code || header(req, "x-setup-code")) === setupCode) {
+        wrongCodes = 0;
+        return true;
+      }
+      if (++wrongCodes >= 5) {
+        wrongCodes = 0;
+        lockedUntil = t + CODE_LOCK_MS;
+      }
+      code = 403;
+      msg = "Setup code is missing or wrong (it is printed on the device label)";
     }
-    if (++wrongCodes >= 5) {
-      wrongCodes = 0;
-      lockedUntil = t + CODE_LOCK_MS;
-    }
-    reply(res, 403, "error", "Setup code is missing or wrong (it is printed on the device label)");
+    // a person using the form gets it back with the reason, as for any other refusal
+    if (f.ui) page.form(res, f, msg);
+    else reply(res, code, "error", msg);
     return false;
   }
 
@@ -152,7 +164,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
         send(res, 200, "application/json", json);
       });
     if (path === "/config") {
-      if (!checkCode(f, req, res)) return;
+      if (!mayChange(f, req, res)) return;
       var why = app(Ask.SUBMIT, f);
       // Edgent answers an invalid config with 500; a person using the form gets the page back with the reason.
       if (why) return f.ui ? page.form(res, f, why) : reply(res, 500, "error", why);
@@ -160,7 +172,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
       return reply(res, 200, "ok", f.save && f.save !== "0" ? "Configuration saved" : "Trying to connect...");
     }
     if (path === "/reset") {
-      if (!checkCode(f, req, res)) return;
+      if (!mayChange(f, req, res)) return;
       reply(res, 200, "ok", "Configuration reset");
       return app(Ask.RESET);
     }

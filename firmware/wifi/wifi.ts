@@ -20,6 +20,8 @@ export interface ScanEntry {
   hidden: number;
 }
 
+const AP_START_TIMEOUT = 5000; // ESP32 reports AP_START within a fraction of a second
+
 var W = wifiModule();
 var joinCb: ((r: Join, ip: string) => void) | undefined;
 var joinTimer: any;
@@ -172,17 +174,40 @@ export function scan(cb: (aps: ScanEntry[]) => void): void {
   }
 }
 
-/** Starts the access point; "" password = open. Reports the AP IP ("0.0.0.0" = failure). */
+/**
+ * Starts the access point; "" password = open. Reports the AP IP ("0.0.0.0" = failure) once.
+ * Espruino on ESP32 never calls back when the AP is already running (after load() in the IDE, the
+ * radio keeps it): after AP_START_TIMEOUT the AP is stopped and started once more, then given up.
+ */
 export function startAP(name: string, password: string, cb: (ip: string) => void): void {
-  stations = 0;
   var opts: any = password ? { password: password, authMode: "wpa2" } : { authMode: "open" };
-  try {
-    W.startAP(name, opts, function (err) {
-      cb(err ? "0.0.0.0" : W.getAPIP().ip);
-    });
-  } catch (e) {
-    cb("0.0.0.0");
-  }
+  var report: ((ip: string) => void) | undefined = cb;
+  var timer: any;
+  var tries = 0;
+  var finish = function (ip: string) {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    var r = report;
+    report = undefined;
+    if (r) r(ip);
+  };
+  var attempt = function () {
+    stations = 0;
+    timer = setTimeout(function () {
+      timer = undefined;
+      if (tries++) return finish("0.0.0.0");
+      stopAP();
+      attempt();
+    }, AP_START_TIMEOUT);
+    try {
+      W.startAP(name, opts, function (err) {
+        finish(err ? "0.0.0.0" : W.getAPIP().ip);
+      });
+    } catch (e) {
+      finish("0.0.0.0");
+    }
+  };
+  attempt();
 }
 
 export function stopAP(): void {

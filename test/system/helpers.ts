@@ -32,11 +32,12 @@ export function provisionedFlash(over: Partial<Config> = {}): Record<string, str
   return { "edgent.cfg1": encodeRecord(1, c) };
 }
 
-export async function world(opts: { board: (typeof BOARDS)[number]; networks?: any[]; storage?: any; tokens?: string[] }) {
+/** `bundle`: another build of the board's firmware (default: dist/<board>.js). */
+export async function world(opts: { board: (typeof BOARDS)[number]; networks?: any[]; storage?: any; tokens?: string[]; bundle?: string }) {
   const cloud = await startFakeCloud({ tokens: opts.tokens || [TOKEN] });
   const addr = "127.0.0.1:" + cloud.port;
   const sim = await Sim.boot({
-    bundle: bundlePath(opts.board.board),
+    bundle: opts.bundle || bundlePath(opts.board.board),
     chip: opts.board.chip,
     mac: opts.board.mac,
     networks: opts.networks || [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }],

@@ -35,7 +35,7 @@ function constants(board) {
   const build = {
     board: board.id, chip: board.chip, dev: board.dev,
     tmplId: identity.templateId, tmplName: identity.templateName, fwVer: identity.firmwareVersion, build: buildStamp(),
-    led: board.led, button: board.button, setupCode: identity.setupCode,
+    led: board.led, button: board.button, setupCode: identity.setupCode, telnet: identity.telnet === "on",
   };
   const out = {};
   const flat = (prefix, v) => {

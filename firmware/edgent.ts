@@ -12,7 +12,7 @@ import { Join } from "./wifi/wifi";
 import { startCloud, Cloud } from "./cloud/client";
 import { parseCommand } from "./cloud/console";
 import { startIndicator, Indicator } from "./indicator";
-import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage } from "./platform/espruino";
+import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage, telnetConsole } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
 const CLOUD_TEST_TIMEOUT = 30000; // first login while testing a new config
@@ -407,6 +407,8 @@ function command(line: string): string {
 
 export function bootEdgent(): any {
   log("Blynk Edgent for Espruino " + __BUILD__.fwVer + " on " + __BUILD__.board + " (build " + __BUILD__.build + ")");
+  telnetConsole(__BUILD__.telnet);
+  if (__BUILD__.telnet) log("Telnet console on port 23 is open to the network (EDGENT_TELNET=on)");
   ind = startIndicator(function () {
     resetConfig();
   }, log);

@@ -13,6 +13,7 @@ export function readIdentity(env = process.env) {
     templateName: pick("BLYNK_TEMPLATE_NAME", ""),
     firmwareVersion: pick("BLYNK_FIRMWARE_VERSION", "0.0.0"),
     setupCode: pick("EDGENT_SETUP_CODE", ""),
+    telnet: pick("EDGENT_TELNET", "off"),
   };
   const problems = [];
   if (!/^TMPL[A-Za-z0-9]+$/.test(id.templateId))
@@ -23,6 +24,7 @@ export function readIdentity(env = process.env) {
   if (id.firmwareVersion.length > 14) problems.push("BLYNK_FIRMWARE_VERSION is longer than 14 characters");
   if (id.setupCode !== "" && !/^[\x21-\x7e]{8,63}$/.test(id.setupCode))
     problems.push("EDGENT_SETUP_CODE must be 8 to 63 printable ASCII characters without spaces (it is also the WPA2 password of the setup access point)");
+  if (id.telnet !== "on" && id.telnet !== "off") problems.push(`EDGENT_TELNET "${id.telnet}" must be "on" or "off"`);
   if (problems.length) throw new Error("Invalid device identity:\n  - " + problems.join("\n  - ") + "\n(set them in the environment or in edgent.config.json)");
   return id;
 }

@@ -134,4 +134,6 @@ declare const __BUILD__: {
   led: { type: "none" | "gpio" | "pwm" | "rgb" | "ws2812"; pins: number[]; inverted: boolean; brightness: number };
   button: { pin: number; activeLow: boolean } | null;
   setupCode: string;
+  telnet: boolean;
 };
+declare function require(name: "TelnetServer"): { setOptions(o: { mode: "on" | "off" }): void };

@@ -88,6 +88,16 @@ export function pinWatch(pin: number, debounceMs: number, cb: (e: WatchEvent) =>
   return setWatch(cb, pin, { repeat: true, edge: "both", debounce: debounceMs });
 }
 
+/**
+ * Espruino's telnet console (port 23) is a full REPL without a password, open to the whole home
+ * network: off unless the build asks for it. Builds without telnet have no module.
+ */
+export function telnetConsole(on: boolean): void {
+  try {
+    require("TelnetServer").setOptions({ mode: on ? "on" : "off" });
+  } catch (e) {}
+}
+
 /** Publishes the REPL object (edgent.status(), ...). */
 export function publish(name: string, obj: any): void {
   global[name] = obj;

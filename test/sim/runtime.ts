@@ -39,6 +39,8 @@ export interface PowerSession {
   firstBoot: boolean;
   /** ESP8266.getResetInfo().reason */
   resetReason: string;
+  /** TelnetServer console on port 23: on at every power-on, as in Espruino's ESP builds */
+  telnet?: 'on' | 'off';
 }
 
 /** What the runtime needs from the Sim (persistent across sessions). */
@@ -817,6 +819,19 @@ export class Runtime implements Host {
         if (!this.sim.tls) return undefined;
         m = this.net.makeTls();
         break;
+      case 'TelnetServer': {
+        // jswrap_telnet_setOptions: an object with mode "on" or "off"
+        const t = this.obj();
+        t.setOptions = (o: any) => {
+          if (typeof o !== 'object' || o === null) throw jsException('Error', `Expecting Object, got ${typeName(o)}`);
+          if (typeof o.mode === 'string') {
+            if (o.mode !== 'on' && o.mode !== 'off') throw jsException('Error', 'Unknown mode value');
+            this.power.telnet = o.mode;
+          }
+        };
+        m = t;
+        break;
+      }
       case 'neopixel': {
         const np = this.obj();
         np.write = (pin: unknown, data: unknown) => this.power.pins.neopixelWrite(pin, data);

@@ -557,6 +557,11 @@ export class Sim {
     return this.rt?.net.describe() ?? [];
   }
 
+  /** Espruino's telnet console (TelnetServer) in this power session: "on" unless the firmware turned it off. */
+  get telnet(): 'on' | 'off' {
+    return this.power?.telnet ?? 'on';
+  }
+
   get tlsConnects(): number {
     return this.netStats.tlsConnects;
   }

@@ -46,6 +46,8 @@ for (const b of BOARDS) {
       assert.throws(() => sim.httpPort(80), /nothing listens on device TCP port 80/);
       assert.throws(() => sim.udpPort(53), /no UDP socket bound to device port 53/);
       assert.deepEqual(listening(sim), []);
+      // Espruino's telnet console is a REPL without a password: a default build turns it off
+      assert.equal(sim.telnet, "off");
     });
 
     it("closes the portal after setup: its port refuses connections and DNS is gone", async () => {

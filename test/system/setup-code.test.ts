@@ -1,6 +1,7 @@
 // A build with EDGENT_SETUP_CODE: the access point is WPA2 with the code as its password, /config
 // and /reset need the code (form field `code` or header X-Setup-Code), wrong codes lock the portal
-// for 30 s after five, and the code never shows up in an answer or on the console.
+// for 30 s after five, and the code never shows up in an answer or on the console. The same build
+// also asks for Espruino's telnet console with EDGENT_TELNET=on (default builds turn it off).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,7 +21,7 @@ function build(dir: string, boards: string[], code: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn("npx", ["rollup", "-c", "rollup.config.js"], {
       cwd: ROOT,
-      env: { ...process.env, BOARD: boards.join(","), DIST_DIR: dir, EDGENT_SETUP_CODE: code },
+      env: { ...process.env, BOARD: boards.join(","), DIST_DIR: dir, EDGENT_SETUP_CODE: code, EDGENT_TELNET: "on" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let err = "";
@@ -75,6 +76,13 @@ describe("setup code", function () {
         assert.ok(!all.includes(CODE), "the setup code appears in an answer or on the console");
         sim.stop();
         await env.cloud.close();
+      });
+
+      it("keeps Espruino's telnet console on when built with EDGENT_TELNET=on, and says so", async () => {
+        await boot();
+        await env.sim.advance(2000);
+        assert.equal(env.sim.telnet, "on");
+        assert.ok(env.sim.console.some((l: string) => /Telnet console on port 23 is open/.test(l)));
       });
 
       it("runs its access point with WPA2 and the code as password, and the page asks for the code", async () => {

@@ -99,7 +99,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     return undefined;
   }
 
-  /** True when the request may change the setup (/config, /reset); otherwise answers why not. */
+  /** True when the request may change the setup (/config, /reset, /reboot); otherwise answers why not. */
   function mayChange(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
     // Espruino does not say which interface a request came in on: while the device has an address on
     // a WiFi network (testing a new config, or the grace period after it), a request may come from there.
@@ -177,6 +177,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
       return app(Ask.RESET);
     }
     if (path === "/reboot") {
+      if (!mayChange(f, req, res)) return; // a restart in the middle of a test strands the phone too
       reply(res, 200, "ok", "Rebooting");
       return app(Ask.REBOOT);
     }

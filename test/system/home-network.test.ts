@@ -116,6 +116,8 @@ for (const b of BOARDS) {
       assert.match(JSON.parse(other.body).msg, /joined to a WiFi network/);
       const reset = await sim.fetch("/reset");
       assert.equal(reset.status, 409, reset.body);
+      const reboot = await sim.fetch("/reboot");
+      assert.equal(reboot.status, 409, reboot.body);
       await sim.advance(1000);
       assert.equal(testOutcome(sim), "cloud", "the test goes on");
       assert.equal(sim.storage.writes, writes, "nothing stored or erased");

@@ -135,6 +135,8 @@ describe("setup code", function () {
         await refused("/reset", {}, 403, WRONG);
         await refused("/reset?code=" + encodeURIComponent(CODE.toUpperCase()), {}, 403, WRONG);
         assert.equal(sim.storage.read("edgent.cfg1"), stored, "configuration kept");
+        await refused("/reboot", {}, 403, WRONG);
+        assert.equal(sim.bootCount, 1, "not restarted");
         const r = await get("/reset", { headers: { "X-Setup-Code": CODE } });
         assert.equal(r.status, 200, r.body);
         await sim.advance(1000);

@@ -65,8 +65,11 @@ function valid(): boolean {
   return (store.cfg.f & Flag.VALID) !== 0 && store.cfg.n.length > 0;
 }
 
+/** A copy whose fields may be set; its arrays are shared, so replace them, never edit them in place. */
 function copyConfig(c: Config): Config {
-  return JSON.parse(JSON.stringify(c));
+  var n: any = {};
+  for (var k in c) n[k] = (c as any)[k];
+  return n;
 }
 
 function persist(c: Config): void {
@@ -190,6 +193,7 @@ function configure(f: Fields): string {
   log("WiFi SSID: " + r.c.n[0].s); // never the password
   log("Blynk cloud: " + maskToken(r.c.t) + " @ " + r.c.h + ":" + (r.c.q || r.c.p));
   if (r.save) commit(r.c, false); // Edgent's save=1: stored before the test, device keeps retrying
+  scanJson = ""; // up to 1.5 KB of RAM; the test needs the room more than the form needs the list
   pending = r;
   test = "connecting";
   testSsid = r.c.n[0].s;

@@ -48,7 +48,12 @@ function hex8(n: number): string {
 
 /** Record layout: 8 hex digits of CRC-32 over the JSON, then the JSON {q: sequence, c: config}. */
 export function encodeRecord(seq: number, cfg: Config): string {
-  var json = JSON.stringify({ q: seq, c: cfg });
+  return record(seq, JSON.stringify(cfg));
+}
+
+/** The record around a config already in JSON (saveConfig has that string at hand). */
+function record(seq: number, cfgJson: string): string {
+  var json = '{"q":' + seq + ',"c":' + cfgJson + "}";
   return hex8(crc32(json)) + json;
 }
 
@@ -83,9 +88,10 @@ export function loadConfig(files: Files): Store {
 
 /** Writes the config into the slot not holding the newest record; no write when nothing changed. */
 export function saveConfig(files: Files, store: Store, cfg: Config): boolean {
-  if (JSON.stringify(cfg) === JSON.stringify(store.cfg) && store.seq > 0) return false;
+  var json = JSON.stringify(cfg);
+  if (store.seq > 0 && json === JSON.stringify(store.cfg)) return false;
   var seq = store.seq + 1;
-  files.write(SLOT + (seq % 2), encodeRecord(seq, cfg));
+  files.write(SLOT + (seq % 2), record(seq, json));
   store.seq = seq;
   store.cfg = cfg;
   return true;

@@ -8,7 +8,7 @@
 // minifier folds them in and they cost nothing while the device runs.
 import { now, pinInput, pinRead, pinWatch, pinUnwatch } from "../platform/espruino.js";
 import { State } from "../core/state.js";
-import { Hold, Pat, patternFor, patternTable, patternLabel } from "./patterns.js";
+import { Hold, Pat, patternFor, patternRow, patternLabel } from "./patterns.js";
 import { createLed } from "./led.js";
 import { LedSpec, ButtonSpec, BOOT_GRACE_MS, QA_STEP_MS } from "./spec.js";
 import { HoldState, Release, DEBOUNCE_MS, RESET_MS, holdInit, holdEdge, holdCancel, holdMs, holdLevel, holdNextChange } from "../button/hold.js";
@@ -74,7 +74,7 @@ function update(e?: { state: boolean; time: number }): void {
   var p = qa > 0 ? qa - 1 : patternFor(state, level);
   if (p !== shown || qaStep || (restart && qa < 0 && level === Hold.NONE)) {
     shown = p;
-    ledShow(patternTable()[p]);
+    ledShow(patternRow(p));
   }
   restart = 0;
   var next = holdNextChange(hs, t);

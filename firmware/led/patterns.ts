@@ -50,20 +50,28 @@ export const GPIO_THRESHOLD = 128;
  * THE pattern table, one row per Pat: [states, colour, time, time, ...].
  * Blink: the times alternate lit and dark, starting lit, and repeat (Edgent beatLED).
  * Wave ("breathe", Edgent waveLED): a single time, the nominal period.
- * A function, so the rows stay in flash until a state change asks for one.
+ * Written as a function of the row, so the rows stay in flash and a state change allocates the one
+ * row it shows (about 6 JsVars) instead of the whole table (about 60) at the busiest moment.
  */
+export function patternRow(p: Pat): number[] {
+  switch (p) {
+    case Pat.WAIT_CONFIG: return [(1 << State.WAIT_CONFIG) | (1 << State.RESET_CONFIG), Colour.BLUE, 50, 500];
+    case Pat.CONFIGURING: return [1 << State.CONFIGURING, Colour.BLUE, 200, 200];
+    case Pat.CONNECTING_NET: return [1 << State.CONNECTING_NET, Colour.BLYNK, 50, 500];
+    case Pat.CONNECTING_CLOUD: return [1 << State.CONNECTING_CLOUD, Colour.BLYNK, 100, 100];
+    case Pat.RUNNING: return [1 << State.RUNNING, Colour.BLYNK, 5000];
+    case Pat.OTA_UPGRADE: return [1 << State.OTA_UPGRADE, Colour.MAGENTA, 50, 50];
+    case Pat.ERROR: return [(1 << State.ERROR) | (1 << State.SWITCH_TO_STA) | (1 << State.INIT), Colour.RED, 80, 100, 80, 1000];
+    case Pat.HOLD_3S: return [0, Colour.WHITE, 1000];
+    default: return [0, Colour.WHITE, 100, 100]; // Pat.HOLD_10S
+  }
+}
+
+/** Every row, in Pat order (docs, tests, the virtual board). */
 export function patternTable(): number[][] {
-  return [
-    [(1 << State.WAIT_CONFIG) | (1 << State.RESET_CONFIG), Colour.BLUE, 50, 500],
-    [1 << State.CONFIGURING, Colour.BLUE, 200, 200],
-    [1 << State.CONNECTING_NET, Colour.BLYNK, 50, 500],
-    [1 << State.CONNECTING_CLOUD, Colour.BLYNK, 100, 100],
-    [1 << State.RUNNING, Colour.BLYNK, 5000],
-    [1 << State.OTA_UPGRADE, Colour.MAGENTA, 50, 50],
-    [(1 << State.ERROR) | (1 << State.SWITCH_TO_STA) | (1 << State.INIT), Colour.RED, 80, 100, 80, 1000],
-    [0, Colour.WHITE, 1000],
-    [0, Colour.WHITE, 100, 100],
-  ];
+  var rows: number[][] = [];
+  for (var p = 0; p < Pat.COUNT; p++) rows.push(patternRow(p));
+  return rows;
 }
 
 /** Short name of a pattern: the console name in QA mode and the docs' file name. */
@@ -75,8 +83,7 @@ export function patternName(p: Pat): string {
 export function patternFor(state: State, hold: Hold): Pat {
   if (hold === Hold.RESET) return Pat.HOLD_10S;
   if (hold === Hold.INDICATE) return Pat.HOLD_3S;
-  var rows = patternTable();
-  for (var p = 0; p < Pat.COUNT; p++) if (rows[p][Col.STATES] & (1 << state)) return p;
+  for (var p = 0; p < Pat.COUNT; p++) if (patternRow(p)[Col.STATES] & (1 << state)) return p;
   return Pat.ERROR; // Edgent: "anything else"
 }
 
@@ -147,7 +154,7 @@ function hex6(c: number): string {
 
 /** "wait-config: 0D36FF 50/500 ms" - how QA mode names a pattern on the console. */
 export function patternLabel(p: Pat): string {
-  var row = patternTable()[p];
+  var row = patternRow(p);
   var wave = row.length === Col.TIMES + 1;
   return patternName(p) + ": " + hex6(row[Col.COLOUR]) + (wave ? " wave " + Math.floor(row[Col.TIMES] / WAVE_STEPS) * WAVE_STEPS : " " + row.slice(Col.TIMES).join("/")) + " ms";
 }

@@ -193,7 +193,6 @@ function configure(f: Fields): string {
   log("WiFi SSID: " + r.c.n[0].s); // never the password
   log("Blynk cloud: " + maskToken(r.c.t) + " @ " + r.c.h + ":" + (r.c.q || r.c.p));
   if (r.save) commit(r.c, false); // Edgent's save=1: stored before the test, device keeps retrying
-  scanJson = ""; // up to 1.5 KB of RAM; the test needs the room more than the form needs the list
   pending = r;
   test = "connecting";
   testSsid = r.c.n[0].s;
@@ -219,6 +218,7 @@ function startTest(): void {
     }
     testIp = ip;
     test = "cloud";
+    scanJson = ""; // up to 1.5 KB of RAM: the cloud login needs the room more than the form needs the list
     log((c.i[0] ? "Using Static IP: " : "Using Dynamic IP: ") + ip);
     setState(State.CONNECTING_CLOUD);
     testTimer = setTimeout(function () {

@@ -33,7 +33,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
   var open = 0;
   var wrongCodes = 0;
   var lockedUntil = 0;
-  var page = pages(app, setupCode);
+  // the HTML pages' code is created per page request (pages()), not held while the portal waits
 
   function header(req: EspHttpReq, name: string): string {
     for (var k in req.headers) if (k.toLowerCase() === name) return req.headers[k];
@@ -124,7 +124,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
       msg = "Setup code is missing or wrong (it is printed on the device label)";
     }
     // a person using the form gets it back with the reason, as for any other refusal
-    if (f.ui) page.form(res, f, msg);
+    if (f.ui) pages(app, setupCode).form(res, f, msg);
     else reply(res, code, "error", msg);
     return false;
   }
@@ -154,11 +154,11 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     if (err) return reply(res, 400, "error", err);
     if (path === "/" || path === "/index.html") {
       if (f.scan) app(Ask.SCAN, function () {});
-      return page.form(res, f, "");
+      return pages(app, setupCode).form(res, f, "");
     }
     if (path === "/board_info.json") return send(res, 200, "application/json", app(Ask.INFO));
     if (path === "/status.json") return send(res, 200, "application/json", app(Ask.STATUS));
-    if (path === "/status") return page.status(res, app(Ask.STATUS));
+    if (path === "/status") return pages(app, setupCode).status(res, app(Ask.STATUS));
     if (path === "/wifi_scan.json")
       return app(Ask.SCAN, function (json: string) {
         send(res, 200, "application/json", json);
@@ -167,7 +167,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
       if (!mayChange(f, req, res)) return;
       var why = app(Ask.SUBMIT, f);
       // Edgent answers an invalid config with 500; a person using the form gets the page back with the reason.
-      if (why) return f.ui ? page.form(res, f, why) : reply(res, 500, "error", why);
+      if (why) return f.ui ? pages(app, setupCode).form(res, f, why) : reply(res, 500, "error", why);
       if (f.ui) return send(res, 303, "text/html", "", "/status");
       return reply(res, 200, "ok", f.save && f.save !== "0" ? "Configuration saved" : "Trying to connect...");
     }

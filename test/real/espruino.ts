@@ -122,6 +122,14 @@ export interface RealDeviceOptions {
   files?: Record<string, string | Uint8Array>;
   /** timeout for the boot (and the eval server) in ms; default 15000 */
   bootTimeoutMs?: number;
+  /** use prelude-lean.js, the prelude that needs the least RAM (for ESPRUINO_BIN_1600): ESP8266 only, no pin
+   *  recorders (`pins`, `tracePins`, `autoRestore`, `espruinoVersion`, `resetReason` do not apply), no
+   *  setNetworks/dropLink/staJoin/setInput/pinValue; the eval server only with `debug` (default true), and
+   *  eval() opens a connection per call (no RAM held between calls, no lifeline connection) */
+  lean?: boolean;
+  /** JsVars the prelude holds for the whole run (lean prelude only): a firmware that still works with
+   *  ballast N had at least N JsVars free at its tightest point */
+  ballast?: number;
 }
 
 export interface MemoryInfo {
@@ -151,6 +159,7 @@ export class DeviceBootError extends Error {
 }
 
 const PRELUDE_PATH = fileURLToPath(new URL("./prelude.js", import.meta.url));
+const LEAN_PRELUDE_PATH = fileURLToPath(new URL("./prelude-lean.js", import.meta.url));
 const DEFAULT_MAC: Record<Chip, string> = { ESP32: "24:0a:c4:00:12:34", ESP8266: "5c:cf:7f:00:12:34" };
 const BOOT_CODE =
   'print("@@BOOTED "+JSON.stringify(process.memory()));' +
@@ -385,10 +394,35 @@ export class RealDevice {
       autoRestore: o.autoRestore ?? true,
       resetReason: o.resetReason ?? "power on",
     };
+    if (o.lean) return this.leanPreludeText(cfg);
+    if (o.ballast) throw new Error("ballast needs the lean prelude (lean: true)");
     const src = fs.readFileSync(PRELUDE_PATH, "utf8");
     if (!src.includes("(__CFG__)")) throw new Error("prelude.js has no (__CFG__) placeholder");
     // a function returning the literal: the object only exists in RAM while used
     let text = src.replace("(__CFG__)", () => "(function () { return " + asciiJSON(cfg) + "; })");
+    if (o.settleMs !== undefined) text += `\nglobal.__settleMs = ${Number(o.settleMs)};\n`;
+    if (o.extraPrelude) text += "\n" + o.extraPrelude + "\n";
+    return text;
+  }
+
+  /** prelude-lean.js with every __C_name__ token replaced by its value (constants in the code text cost no RAM). */
+  private leanPreludeText(cfg: {
+    chip: Chip; serial: string; mac: string; apMac: string; staIp: string; staGw: string; apIp: string; networks: WifiNetwork[];
+    cloud: { host: string; port: number } | null; cloudHosts: string[]; cloudIp: string;
+    ports: { tcp: Record<number, number>; udp: Record<number, number> }; debugPort: number; timing: { connect: number; scan: number };
+  }): string {
+    const o = this.opts;
+    if (cfg.chip !== "ESP8266") throw new Error("the lean prelude fakes an ESP8266 only (chip: \"ESP8266\")");
+    const ballast = Math.max(0, Math.floor(o.ballast ?? 0));
+    const values: Record<string, unknown> = {
+      serial: cfg.serial, mac: cfg.mac, apMac: cfg.apMac, staIp: cfg.staIp, staGw: cfg.staGw, apIp: cfg.apIp,
+      networks: cfg.networks, cloud: cfg.cloud, cloudHosts: cfg.cloudHosts, cloudIp: cfg.cloudIp,
+      tcp: cfg.ports.tcp, udp: cfg.ports.udp, debugPort: cfg.debugPort, connectMs: cfg.timing.connect, scanMs: cfg.timing.scan, ballast,
+    };
+    let text = fs.readFileSync(LEAN_PRELUDE_PATH, "utf8").replace(/__C_(\w+)__/g, (m, k: string) => {
+      if (!(k in values)) throw new Error(`prelude-lean.js: unknown setting ${m}`);
+      return "(" + asciiJSON(values[k]) + ")";
+    });
     if (o.settleMs !== undefined) text += `\nglobal.__settleMs = ${Number(o.settleMs)};\n`;
     if (o.extraPrelude) text += "\n" + o.extraPrelude + "\n";
     return text;
@@ -429,7 +463,13 @@ export class RealDevice {
     // stdin is a pipe that stays open and silent: with </dev/null the LINUX build's input
     // thread sees EOF as "readable" and keeps pushing junk characters into the console
     // (extra CPU, occasional "New interpreter error: FIFO_FULL")
-    const child = spawn(this.bin, ["-e", BOOT_CODE], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    // Without the lifeline connection (no eval server, or the lean prelude): where util-linux setpriv exists,
+    // the interpreter gets SIGKILL when the test process dies instead (setpriv execs it: same pid, same exit code)
+    const args = ["-e", BOOT_CODE];
+    const orphanGuard = this.opts.debug === false || this.opts.lean ? setprivPath() : undefined;
+    const child = orphanGuard
+      ? spawn(orphanGuard, ["--pdeathsig", "KILL", "--", this.bin, ...args], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(this.bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     child.stdout!.setEncoding("latin1");
     child.stdout!.on("data", (d: string) => this.onData(d));
@@ -494,7 +534,7 @@ export class RealDevice {
         this.bootMemory = JSON.parse(e.slice(7)) as MemoryInfo;
       } else if (e.startsWith("SETTLED ")) {
         this.settledMemory = JSON.parse(e.slice(8)) as MemoryInfo;
-      } else if (e.startsWith("DEBUG ")) {
+      } else if (e.startsWith("DEBUG ") && !this.opts.lean) {
         this.connectLifeline();
       }
       this.check("events", e);
@@ -587,7 +627,7 @@ export class RealDevice {
 
   /** Console lines that look like interpreter errors (Uncaught ..., OUT OF MEMORY, interpreter errors). */
   errors(): string[] {
-    return this.console.filter((l) => /^Uncaught |OUT OF MEMORY|New interpreter error|^Execution Interrupted/.test(l));
+    return this.console.filter((l) => /^Uncaught |OUT OF MEMORY|LOW.MEMORY|New interpreter error|^Execution Interrupted|^ASSERT\(/.test(l));
   }
 
   /** Host port that the firmware's listen(devicePort) ended up on. */
@@ -677,6 +717,7 @@ export class RealDevice {
    * assignment (`x = 1`, `f = function () {}`).
    */
   async eval(expr: string, timeoutMs = 5000): Promise<string> {
+    if (this.opts.lean) return this.evalOnce(expr, timeoutMs);
     const s = await this.connectDebug();
     return new Promise<string>((resolve, reject) => {
       const p: Pending = {
@@ -692,10 +733,43 @@ export class RealDevice {
     });
   }
 
+  /** eval() over a connection of its own, closed after the answer (lean prelude: the device holds no connection between calls). */
+  private async evalOnce(expr: string, timeoutMs: number): Promise<string> {
+    await this.ready;
+    if (!this.ports.debug) throw new Error("eval() needs the debug server (debug: false was given)");
+    if (!this.child) throw new Error("device is not running");
+    return new Promise<string>((resolve, reject) => {
+      const s = net.connect(this.ports.debug, "127.0.0.1");
+      let buf = "";
+      const done = (f: () => void) => {
+        clearTimeout(timer);
+        s.destroy();
+        f();
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`eval timeout after ${timeoutMs} ms: ${expr}`))), timeoutMs);
+      s.setEncoding("latin1");
+      s.on("connect", () => s.write(asciiJSON(expr) + "\n"));
+      s.on("data", (d: string) => {
+        buf += d;
+        const i = buf.indexOf("\n");
+        if (i < 0) return;
+        const line = buf.slice(0, i);
+        if (line[0] === "1") done(() => resolve(line.slice(1)));
+        else done(() => reject(new Error(`device eval error: ${safeParse(line.slice(1))}`)));
+      });
+      s.on("error", (e) => done(() => reject(e)));
+      s.on("close", () => done(() => reject(new Error(`debug connection closed before the answer: ${expr}`))));
+    });
+  }
+
   /** eval() and JSON.parse the answer (undefined for undefined). */
   async evalJSON<T = unknown>(expr: string, timeoutMs = 5000): Promise<T> {
     const r = await this.eval(expr, timeoutMs);
     return (r === "undefined" ? undefined : JSON.parse(r)) as T;
+  }
+
+  private needFullPrelude(what: string): void {
+    if (this.opts.lean) throw new Error(`${what}() needs the full prelude (the device was started with lean: true)`);
   }
 
   /** process.memory() inside the device (this runs a garbage collection). */
@@ -705,30 +779,36 @@ export class RealDevice {
 
   /** Drive an input pin, firing matching setWatch handlers: setInput("D0", 1) (needs pins: true). */
   async setInput(pin: string, value: 0 | 1 | boolean): Promise<void> {
+    this.needFullPrelude("setInput");
     await this.eval(`__sim.pin("setInput",[${JSON.stringify(pin)},${value ? 1 : 0}])`);
   }
 
   /** Last value written to a pin by the firmware ("D2" -> 1), undefined if never written. */
   async pinValue(pin: string): Promise<number | undefined> {
+    this.needFullPrelude("pinValue");
     return this.evalJSON<number | undefined>(`(__sim.pins[${JSON.stringify(pin)}]||{}).value`);
   }
 
   /** Replace the networks the fake Wifi can see (scan/connect/background retries). */
   async setNetworks(networks: WifiNetwork[]): Promise<void> {
+    this.needFullPrelude("setNetworks");
     await this.eval(`__sim.call("setNetworks",[${asciiJSON(networks)}])`);
   }
 
   /** Drop the STA link (reason code, default 200 = beacon timeout); false if not connected. */
   async dropLink(code = 200): Promise<boolean> {
+    this.needFullPrelude("dropLink");
     return this.evalJSON<boolean>(`__sim.call("dropLink",[${code}])`);
   }
 
   /** A phone joins / leaves the device's AP (sta_joined / sta_left events). */
   async staJoin(mac: string): Promise<void> {
+    this.needFullPrelude("staJoin");
     await this.eval(`__sim.call("staJoin",[${JSON.stringify(mac)}])`);
   }
 
   async staLeave(mac: string): Promise<void> {
+    this.needFullPrelude("staLeave");
     await this.eval(`__sim.call("staLeave",[${JSON.stringify(mac)}])`);
   }
 
@@ -808,6 +888,22 @@ export class RealDevice {
     if (!l) throw new Error(`listing Storage failed:\n${out}`);
     return JSON.parse(l.slice(7)) as string[];
   }
+}
+
+let setprivCache: string | null | undefined;
+/** util-linux setpriv (for --pdeathsig), or undefined. */
+function setprivPath(): string | undefined {
+  if (setprivCache === undefined) {
+    setprivCache = null;
+    for (const d of (process.env.PATH ?? "").split(path.delimiter)) {
+      const p = executable(d && path.join(d, "setpriv"));
+      if (p) {
+        setprivCache = p;
+        break;
+      }
+    }
+  }
+  return setprivCache ?? undefined;
 }
 
 function safeParse(s: string): string {

@@ -250,3 +250,87 @@ describe("real interpreter harness (test/real)", function () {
     assert.deepEqual(r.errors, []);
   });
 });
+
+describe("lean prelude (test/real/prelude-lean.js)", function () {
+  this.timeout(60000);
+  beforeEach(function () {
+    requireEspruino(this);
+  });
+  afterEach(async function () {
+    for (const d of devices.splice(0)) await d.cleanup();
+  });
+
+  it("runs the sample firmware with ESP8266 Wifi shapes, port and cloud redirects, and a per-call eval", async function () {
+    const got: string[] = [];
+    const cloud = net.createServer((s) => {
+      s.setEncoding("latin1");
+      s.on("data", (d) => {
+        got.push(String(d).trim());
+        s.write("pong");
+      });
+    });
+    await new Promise<void>((r) => cloud.listen(0, "127.0.0.1", r));
+    try {
+      const port = (cloud.address() as net.AddressInfo).port;
+      const dev = await boot({ lean: true, mac: "5c:cf:7f:aa:bb:cc", cloud: { host: "127.0.0.1", port } });
+      assert.ok(dev.console.some((l) => l.startsWith("SAMPLE boot 1 ") && l.endsWith(" serial 5ccf7faa-bbcc")), dev.console.join("\n"));
+      await dev.waitForLog(/^SAMPLE ap null$/, 3000);
+      assert.ok(dev.events.some((e) => e.startsWith('WIFI startAP {"ssid":"Sample-AP"')), dev.events.join("\n"));
+
+      // listen(80) / bind(53) on the harness's ports
+      const res = await fetch(`http://127.0.0.1:${dev.httpPort()}/hello`);
+      assert.equal(await res.text(), "hello GET /hello");
+      const sock = dgram.createSocket("udp4");
+      try {
+        const reply = new Promise<string>((resolve) => sock.on("message", (m) => resolve(m.toString("latin1"))));
+        sock.send(Buffer.from("ping"), dev.udpPort(53), "127.0.0.1");
+        assert.equal(await reply, "echo:ping");
+      } finally {
+        sock.close();
+      }
+
+      // Wifi: scan, join, wrong password (ESP8266 shapes)
+      await dev.eval(RECORD + 'W.scan(function(l){R.push(["scan",l]);});');
+      const scan = await until<[string, any][]>(dev, "R", (r) => r.some((x) => x[0] === "scan"));
+      assert.deepEqual(scan.find((x) => x[0] === "scan")![1][0], { rssi: -48, channel: 6, authMode: "wpa2", isHidden: false, ssid: "Home", mac: "02:00:00:00:00:00" });
+      await dev.eval('W.connect("Home",{password:"secret123"},function(e){R.push(["cb",e]);});');
+      let r = await until<[string, any][]>(dev, "R", (x) => x.some((e) => e[0] === "connected"));
+      assert.deepEqual(r.find((e) => e[0] === "cb"), ["cb", null]);
+      assert.deepEqual(r.find((e) => e[0] === "connected")![1], { ip: "192.168.1.50", mask: "255.255.255.0", gw: "192.168.1.1" });
+      assert.equal((await dev.evalJSON<any>("W.getIP()")).ip, "192.168.1.50");
+      assert.equal((await dev.evalJSON<any>("W.getAPIP()")).mac, "5e:cf:7f:aa:bb:cc");
+      await dev.eval('R=[];W.connect("Home",{password:"wrong"},function(e){R.push(["cb",e]);});');
+      r = await until<[string, any][]>(dev, "R", (x) => x.some((e) => e[0] === "cb"));
+      assert.deepEqual(r.find((e) => e[0] === "cb"), ["cb", "bad_password"]);
+      assert.deepEqual(r.filter((e) => e[0] === "disconnected").map((e) => e[1].reason), ["assoc_leave", "no_ap_found"]);
+
+      // cloud host names go to the test cloud; an ESP8266 build has no TLS
+      await dev.eval('sample.cloud("net", 80)');
+      await dev.waitForLog(/^SAMPLE cloud data pong/, 5000);
+      assert.deepEqual(got, ["hi from net"]);
+      assert.equal(await dev.evalJSON('(function(){return !!require("tls");})()'), false);
+
+      assert.equal(await dev.eval("1+1"), "2");
+      await assert.rejects(dev.eval("throw new Error('boom')"), /boom/);
+      await assert.rejects(dev.setNetworks([]), /needs the full prelude/);
+      assert.deepEqual(dev.errors(), []);
+    } finally {
+      cloud.close();
+    }
+  });
+
+  it("holds far fewer JsVars than the full prelude", async function () {
+    const empty = fileURLToPath(new URL("./fixtures/empty-firmware.js", import.meta.url));
+    const dev = await RealDevice.start({ bundle: empty, chip: "ESP8266", lean: true, debug: false, settleMs: 200 });
+    devices.push(dev);
+    await dev.waitForEvent(/^SETTLED /, 5000);
+    const full = await measureBootMemory(empty, { settleMs: 200, bin: espruinoBin() });
+    assert.ok(full.baseline.settled, JSON.stringify(full));
+    // interpreter + lean prelude, against interpreter + full prelude (both without pin recorders and eval server)
+    const lean = dev.settledMemory!.usage;
+    assert.ok(lean < full.baseline.settled!.usage / 2, `lean ${lean} vs full ${full.baseline.settled!.usage}`);
+    // .boot0 reports what it holds at its end
+    assert.ok(dev.events.some((e) => e.startsWith("PRELUDE {")), dev.events.join("\n"));
+    await assert.rejects(RealDevice.start({ bundle: SAMPLE, chip: "ESP32", lean: true }), /ESP8266 only/);
+  });
+});

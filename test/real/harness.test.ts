@@ -40,6 +40,20 @@ const RECORD =
   'W=require("Wifi");R=[];' +
   'W.removeAllListeners();["connected","disconnected","associated"].forEach(function(e){W.on(e,function(d){R.push([e,d]);});});';
 
+/** A stand-in cloud on 127.0.0.1 that records each chunk it receives and answers "pong". */
+async function pongCloud(): Promise<{ cloud: net.Server; got: string[]; port: number }> {
+  const got: string[] = [];
+  const cloud = net.createServer((s) => {
+    s.setEncoding("latin1");
+    s.on("data", (d) => {
+      got.push(String(d).trim());
+      s.write("pong");
+    });
+  });
+  await new Promise<void>((r) => cloud.listen(0, "127.0.0.1", r));
+  return { cloud, got, port: (cloud.address() as net.AddressInfo).port };
+}
+
 describe("espruinoBin()", function () {
   it("is undefined unless ESPRUINO_BIN names an executable file", function () {
     const saved = process.env.ESPRUINO_BIN;
@@ -194,17 +208,8 @@ describe("real interpreter harness (test/real)", function () {
   });
 
   it("redirects connections to blynk.cloud (net and tls) to the test cloud", async function () {
-    const got: string[] = [];
-    const cloud = net.createServer((s) => {
-      s.setEncoding("latin1");
-      s.on("data", (d) => {
-        got.push(String(d).trim());
-        s.write("pong");
-      });
-    });
-    await new Promise<void>((r) => cloud.listen(0, "127.0.0.1", r));
+    const { cloud, got, port } = await pongCloud();
     try {
-      const port = (cloud.address() as net.AddressInfo).port;
       const dev = await boot({ chip: "ESP32", cloud: { host: "127.0.0.1", port } });
       await dev.eval('sample.cloud("net", 80)');
       await dev.waitForLog(/^SAMPLE cloud data pong/, 5000);
@@ -261,17 +266,8 @@ describe("lean prelude (test/real/prelude-lean.js)", function () {
   });
 
   it("runs the sample firmware with ESP8266 Wifi shapes, port and cloud redirects, and a per-call eval", async function () {
-    const got: string[] = [];
-    const cloud = net.createServer((s) => {
-      s.setEncoding("latin1");
-      s.on("data", (d) => {
-        got.push(String(d).trim());
-        s.write("pong");
-      });
-    });
-    await new Promise<void>((r) => cloud.listen(0, "127.0.0.1", r));
+    const { cloud, got, port } = await pongCloud();
     try {
-      const port = (cloud.address() as net.AddressInfo).port;
       const dev = await boot({ lean: true, mac: "5c:cf:7f:aa:bb:cc", cloud: { host: "127.0.0.1", port } });
       assert.ok(dev.console.some((l) => l.startsWith("SAMPLE boot 1 ") && l.endsWith(" serial 5ccf7faa-bbcc")), dev.console.join("\n"));
       await dev.waitForLog(/^SAMPLE ap null$/, 3000);

@@ -1,6 +1,6 @@
 // The setup portal: HTTP on port 80 and the captive DNS on port 53, alive only while the access
 // point is up. Routing, limits and encoding live here; what the answers say comes from PortalApp.
-import { httpListen, udpBind, now } from "../platform/espruino";
+import { httpListen, udpBind, now, closeStalledHttp } from "../platform/espruino";
 import { Fields, parseForm, jsonString } from "./form";
 import { dnsReply } from "./dns";
 import { pages } from "./page";
@@ -185,11 +185,16 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
   }
 
   var server = httpListen(80, onRequest);
+  // the timeout above starts once a request's headers are in; this one covers the time before
+  var sweep = setInterval(function () {
+    closeStalledHttp(REQUEST_TIMEOUT);
+  }, REQUEST_TIMEOUT / 2);
   var dns = udpBind(53, function (msg, rinfo) {
     var answer = dnsReply(msg, apIp);
     if (answer) dns.send(answer, rinfo.port, rinfo.address);
   });
   return function () {
+    clearInterval(sweep);
     server.close();
     dns.close();
   };

@@ -49,6 +49,27 @@ export function wifiModule(): EspWifi {
 export function httpListen(port: number, handler: (req: EspHttpReq, res: EspHttpRes) => void): { close(): void } {
   return require("http").createServer(handler).listen(port);
 }
+/**
+ * Espruino's HTTP server keeps a connection as long as the client stays connected and has not sent
+ * its whole request: one that sends nothing, half the headers, or less body than it announced holds
+ * a socket even after the firmware answered it, until lwIP has none left. Its connection list is in
+ * the interpreter's hidden root ("HttpSC", socketserver.c; an HTTP connection has `res`, and `hdrs`
+ * once its headers are in): this closes those without headers `ms` after it first saw them, and
+ * any that is still there after 2 x `ms` (the firmware answers every request well within that).
+ * Where the list is absent it does nothing.
+ */
+export function closeStalledHttp(ms: number): void {
+  try {
+    var list = global["\xFF"].HttpSC;
+    var t = now() + 1; // 0 means "not seen yet"
+    for (var i in list) {
+      var c = list[i];
+      if (!c.res) continue;
+      if (!c.edgentSeen) c.edgentSeen = t;
+      else if (t - c.edgentSeen >= (c.hdrs ? 2 * ms : ms)) c.clsNow = true;
+    }
+  } catch (e) {}
+}
 export function udpBind(port: number, onMessage: (msg: string, rinfo: { address: string; port: number }) => void): EspDgramSocket {
   var sock = require("dgram").createSocket("udp4");
   sock.on("message", onMessage);

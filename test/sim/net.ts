@@ -272,6 +272,43 @@ export class NetStack {
   }
 
   /** Open sockets, for diagnosis (sim.sockets()). */
+  private hiddenViews = new WeakMap<ServerConn, any>();
+
+  /**
+   * Espruino's hidden-root list "HttpSC" (socketserver.c) as JS code can read it through
+   * global["\xFF"]: one object per accepted connection (UDP sockets are in Espruino's list too, but
+   * nothing here reads them), HTTP ones with `res`, and `hdrs` once the request's headers are in;
+   * setting `clsNow` closes the connection on the next idle loop. Other properties stick.
+   */
+  hiddenServerConnections(): any {
+    const out = this.host.arr();
+    for (const c of this.serverConns) {
+      let v = this.hiddenViews.get(c);
+      if (!v) {
+        v = this.host.obj({ type: c.server.kind === 'http' ? 2 : 1 });
+        if (c.server.kind === 'http') {
+          // Espruino creates the response object when it accepts the connection; here it comes with the headers
+          const early = this.host.obj();
+          Object.defineProperty(v, 'res', { get: () => c.res ?? early, enumerable: true });
+        }
+        Object.defineProperty(v, 'hdrs', { get: () => (c.hadHeaders ? true : undefined), enumerable: true });
+        Object.defineProperty(v, 'clsNow', {
+          get: () => c.closeNow || undefined,
+          set: (x: unknown) => {
+            if (x) {
+              c.closeNow = true;
+              this.onActivity();
+            }
+          },
+          enumerable: true,
+        });
+        this.hiddenViews.set(c, v);
+      }
+      out.push(v);
+    }
+    return out;
+  }
+
   describe(): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
     for (const s of this.servers) if (!s.closed) out.push({ type: `${s.kind} server`, devicePort: s.devicePort, realPort: s.realPort, pendingAccepts: s.pending.length });

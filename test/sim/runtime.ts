@@ -516,6 +516,10 @@ export class Runtime implements Host {
       g[name] = v;
     };
     const printArgs = (args: unknown[]) => this.print(args.map((a) => formatValue(a)).join(' '));
+    // the interpreter's hidden root: only its server-connection list is modelled
+    const hidden = this.obj();
+    Object.defineProperty(hidden, 'HttpSC', { get: () => this.net.hiddenServerConnections(), enumerable: true });
+    Object.defineProperty(g, '\xFF', { value: hidden, enumerable: false, configurable: true, writable: false });
 
     // ---- JSON.stringify escapes like Espruino: chars < 32 and >= 127 as \u00XX (upper case)
     const v8Stringify = this.vmJSON.stringify;

@@ -1,9 +1,11 @@
-// Entry point: boots the state machine and publishes the REPL object `edgent`.
+// Entry point: boots the state machine and publishes the REPL object `edgent`: the device commands
+// (status, connect, ...) added to the cloud API object, which already exists for the user's code
+// (one object rather than two copies of the same methods).
 import { bootEdgent } from "./edgent";
 import { cloudApi } from "./cloud/api";
 import { publish } from "./platform/espruino";
 
-var api = bootEdgent();
-var user = cloudApi();
-for (var k in user) api[k] = (user as any)[k];
+var api: any = cloudApi();
+var commands = bootEdgent();
+for (var k in commands) api[k] = commands[k];
 publish("edgent", api);

@@ -186,9 +186,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
 
   var server = httpListen(80, onRequest);
   // the timeout above starts once a request's headers are in; this one covers the time before
-  var sweep = setInterval(function () {
-    closeStalledHttp(REQUEST_TIMEOUT);
-  }, REQUEST_TIMEOUT / 2);
+  var sweep = setInterval(closeStalledHttp, REQUEST_TIMEOUT / 2, REQUEST_TIMEOUT);
   var dns = udpBind(53, function (msg, rinfo) {
     var answer = dnsReply(msg, apIp);
     if (answer) dns.send(answer, rinfo.port, rinfo.address);

@@ -520,17 +520,18 @@ function makeStorageFile(host: Host, flash: Flash, nameArg: unknown, modeArg: un
     if (st.mode !== 'w' && st.mode !== 'a') throw jsException('Error', "Can't write in this mode");
     const bytes = toBytes(String(data), 'StorageFile.write');
     if (!bytes.length) return;
-    const info = flash.fileInfo(chunkName(st.chunk));
-    if (!info) {
+    /** Creates the current chunk holding `part`; a failed write leaves the file unwritable. */
+    const newChunk = (part: Uint8Array) => {
       try {
-        flash.writeFile(chunkName(st.chunk), bytes, FLAG_STORAGEFILE, 0, STORAGEFILE_CHUNK);
-        st.offset = bytes.length;
+        flash.writeFile(chunkName(st.chunk), part, FLAG_STORAGEFILE, 0, STORAGEFILE_CHUNK);
+        st.offset = part.length;
       } catch (e) {
         st.mode = 0;
         throw e;
       }
-      return;
-    }
+    };
+    const info = flash.fileInfo(chunkName(st.chunk));
+    if (!info) return newChunk(bytes);
     const remaining = info.size - st.offset;
     if (bytes.length < remaining) {
       flash.programRaw(info.addr + st.offset, bytes);
@@ -541,14 +542,7 @@ function makeStorageFile(host: Host, flash: Flash, nameArg: unknown, modeArg: un
     st.offset += remaining;
     if (st.chunk === 255) throw jsException('Error', 'File too big!');
     st.chunk++;
-    const part = bytes.subarray(remaining);
-    try {
-      flash.writeFile(chunkName(st.chunk), part, FLAG_STORAGEFILE, 0, STORAGEFILE_CHUNK);
-      st.offset = part.length;
-    } catch (e) {
-      st.mode = 0;
-      throw e;
-    }
+    newChunk(bytes.subarray(remaining));
   };
   f.erase = erase;
   return f;

@@ -138,6 +138,15 @@ function draftSuggestion(join: string | undefined, dev: string | undefined, prof
   return undefined;
 }
 
+/** A TR005 draft code (`draft` 2 or 3, written with `prefix`): refused, naming the LW:D0 code its fields make. */
+function draftResult(draft: 2 | 3, prefix: string, text: string, join?: string, dev?: string, prof?: string): ScanResult {
+  const canonical = draftSuggestion(join, dev, prof);
+  return result(draft === 2 ? 'tr005-draft2' : 'tr005-draft3', text, [{
+    severity: 'error', code: 'draft-format',
+    message: `this is a TR005 draft ${draft} code (${prefix}); the app only takes the final LW:D0 format${canonical ? `, which would be ${canonical}` : ''}`,
+  }], { canonical });
+}
+
 /** Checks a scanned code the way the Blynk app does, and names formats it does not take. */
 export function parseScannedCode(input: string, opts: ScanOptions = {}): ScanResult {
   const text = input.trim();
@@ -150,19 +159,11 @@ export function parseScannedCode(input: string, opts: ScanOptions = {}): ScanRes
 
   if (upper.startsWith('URN:LW:DP:')) {
     const p = text.split(':');
-    const canonical = draftSuggestion(p[3], p[4], p[5]);
-    return result('tr005-draft2', text, [{
-      severity: 'error', code: 'draft-format',
-      message: `this is a TR005 draft 2 code (URN:LW:DP:); the app only takes the final LW:D0 format${canonical ? `, which would be ${canonical}` : ''}`,
-    }], { canonical });
+    return draftResult(2, 'URN:LW:DP:', text, p[3], p[4], p[5]);
   }
   if (upper.startsWith('URN:DEV:LW:')) {
     const p = text.slice('URN:DEV:LW:'.length).split('_');
-    const canonical = draftSuggestion(p[0], p[1], p[2]);
-    return result('tr005-draft3', text, [{
-      severity: 'error', code: 'draft-format',
-      message: `this is a TR005 draft 3 code (URN:DEV:LW:); the app only takes the final LW:D0 format${canonical ? `, which would be ${canonical}` : ''}`,
-    }], { canonical });
+    return draftResult(3, 'URN:DEV:LW:', text, p[0], p[1], p[2]);
   }
   if (upper.startsWith('URN:LWDP:')) {
     return result('vendor-browan', text, [{ severity: 'error', code: 'vendor-format', message: 'this is a Browan/Gemtek vendor code (URN:LWDP:), not TR005; the app only takes LW:D0 codes' }]);

@@ -40,6 +40,16 @@ const RECORD =
   'W=require("Wifi");R=[];' +
   'W.removeAllListeners();["connected","disconnected","associated"].forEach(function(e){W.on(e,function(d){R.push([e,d]);});});';
 
+/** Hooks for a describe that boots real devices: skip without ESPRUINO_BIN, clean up after each test. */
+function realDeviceHooks(): void {
+  beforeEach(function () {
+    requireEspruino(this);
+  });
+  afterEach(async function () {
+    for (const d of devices.splice(0)) await d.cleanup();
+  });
+}
+
 /** A stand-in cloud on 127.0.0.1 that records each chunk it receives and answers "pong". */
 async function pongCloud(): Promise<{ cloud: net.Server; got: string[]; port: number }> {
   const got: string[] = [];
@@ -74,12 +84,7 @@ describe("espruinoBin()", function () {
 
 describe("real interpreter harness (test/real)", function () {
   this.timeout(60000);
-  beforeEach(function () {
-    requireEspruino(this);
-  });
-  afterEach(async function () {
-    for (const d of devices.splice(0)) await d.cleanup();
-  });
+  realDeviceHooks();
 
   it("boots a bundle from Storage .bootcde after the .boot0 prelude", async function () {
     const dev = await boot({ mac: "5c:cf:7f:aa:bb:cc" });
@@ -258,12 +263,7 @@ describe("real interpreter harness (test/real)", function () {
 
 describe("lean prelude (test/real/prelude-lean.js)", function () {
   this.timeout(60000);
-  beforeEach(function () {
-    requireEspruino(this);
-  });
-  afterEach(async function () {
-    for (const d of devices.splice(0)) await d.cleanup();
-  });
+  realDeviceHooks();
 
   it("runs the sample firmware with ESP8266 Wifi shapes, port and cloud redirects, and a per-call eval", async function () {
     const { cloud, got, port } = await pongCloud();

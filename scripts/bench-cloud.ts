@@ -202,6 +202,8 @@ function hasValgrind(): boolean {
 export async function benchCloud(): Promise<Record<string, number | string>[]> {
   const ours = await bundle(ourEntry());
   const oldPath = process.env.BLYNK_ESPRUINO_JS;
+  if (!oldPath) console.log("No comparison row: set BLYNK_ESPRUINO_JS to blynk-espruino.js of vshymanskyy/blynk-library-js (GitHub) to measure the old client too.");
+  else if (!existsSync(oldPath)) console.log("No comparison row: BLYNK_ESPRUINO_JS=" + oldPath + " does not exist.");
   const old = oldPath && existsSync(oldPath) ? await bundle(oldEntry(readFileSync(oldPath, "latin1"))) : undefined;
   const rows: Record<string, number | string>[] = [];
   const row = (client: string, code: string) => {

@@ -47,8 +47,11 @@ export interface CloudOptions {
 
 export interface Cloud {
   online(): boolean;
-  /** INTERNAL `meta\0set\0field\0value` (Edgent sends "Hotspot Name" once after provisioning). */
-  setMetadata(field: string, value: string): boolean;
+  /**
+   * INTERNAL `meta\0set\0field\0value` (Edgent sends "Hotspot Name" once after provisioning).
+   * `written` runs once the frame went into the socket; not at all when the session ended first.
+   */
+  setMetadata(field: string, value: string, written?: () => void): boolean;
   /** Ends the socket and every timer; safe twice; no option callback runs after it. */
   close(): void;
 }
@@ -63,7 +66,7 @@ export const enum Limit {
   RETRY = 5000, // first reconnect delay, doubled after each failed attempt ...
   RETRY_MAX = 60000, // ... up to this
   SEND_SPACING = 66, // 1000 / 15: commands 15-20 are sent at most once per 66 ms
-  QUEUE_MAX = 8, // rate-limited frames waiting; more are refused (the call returns false)
+  QUEUE_MAX = 8, // distinct rate-limited frames waiting; more are refused (the call returns false)
 }
 
 /** Value of the info message's `blynk` key: protocol level of library 1.4.0, build tag says who. */
@@ -112,6 +115,7 @@ export function openCloud(o: CloudOptions): Cloud {
   var mid = 1; // last message id used
   var over = 0; // id to reuse while handling an incoming command (Blynk's msgIdOutOverride)
   var q: string[] = []; // encoded frames held back by the rate limit
+  var after: any[] | undefined; // [frame, fn]: fn runs once that frame is written (setMetadata)
 
   /** Does what is due now, then arms the timer for the next deadline (none when stopped or closed). */
   function tick(): void {
@@ -228,7 +232,9 @@ export function openCloud(o: CloudOptions): Cloud {
       var r = f.body.split("\x00");
       if (!r[0]) return end("Invalid redirect", End.RETRY);
       host = r[0];
-      port = parseInt(r[1], 10) || 80;
+      // no port: Blynk's library takes its default port, 80, or 443 in its TLS builds; over TLS
+      // that is the TLS port this session was given (port_ssl), as plain TCP on 80 would not work
+      port = parseInt(r[1], 10) || (o.tls ? o.port : 80);
       end("Redirecting to " + host + ":" + port, End.REDIRECT);
     } else if (c === Cmd.DEBUG_PRINT) {
       if (f.body) o.log("Server: " + f.body);
@@ -244,14 +250,30 @@ export function openCloud(o: CloudOptions): Cloud {
       return false;
     }
     tx = now();
+    if (after && after[0] === frame) {
+      var fn = after[1];
+      after = undefined;
+      fn();
+    }
     return true;
   }
 
-  /** Sends now, or queues behind the rate limit for commands 15-20 (Blynk's BLYNK_MSG_LIMIT). */
+  /**
+   * Sends now, or queues behind the rate limit for commands 15-20 (Blynk's BLYNK_MSG_LIMIT). Blynk's
+   * library waits instead; here a `vw` to a pin that already has one waiting replaces that one in
+   * place (the newest value wins, RAM stays bounded), and only distinct frames count to QUEUE_MAX.
+   */
   function send(cmd: number, body: string): boolean {
     if (st !== St.ONLINE) return false;
     var frame = encode(cmd, over || (mid = mid >= 65535 ? 1 : mid + 1), body);
     if (cmd >= Cmd.BRIDGE && cmd <= Cmd.HARDWARE && (q.length || now() < (rx > tx ? rx : tx) + Limit.SEND_SPACING)) {
+      // "vw\0pin\0": the frame's pin, compared with the \0 after it so V1 never matches V10
+      var pin = cmd === Cmd.HARDWARE && body.substr(0, 3) === "vw\x00" ? (body + "\x00").substr(0, (body + "\x00").indexOf("\x00", 3) + 1) : "";
+      for (var i = 0; pin && i < q.length; i++)
+        if (q[i].charCodeAt(0) === cmd && (q[i] + "\x00").substr(5, pin.length) === pin) {
+          q[i] = frame;
+          return true;
+        }
       if (q.length >= Limit.QUEUE_MAX) return false;
       q.push(frame);
       tick();
@@ -276,7 +298,7 @@ export function openCloud(o: CloudOptions): Cloud {
       if (retryAt > t + Limit.RETRY) o.log("Next attempt in " + Math.round((retryAt - t) / 1000) + " s");
     }
     st = how === End.CLOSE ? St.CLOSED : how === End.STOP ? St.STOPPED : St.WAIT;
-    sock = prs = undefined;
+    sock = prs = after = undefined;
     q = [];
     if (s) {
       s.removeAllListeners();
@@ -298,8 +320,13 @@ export function openCloud(o: CloudOptions): Cloud {
     online: function () {
       return st === St.ONLINE;
     },
-    setMetadata: function (field: string, value: string) {
-      return send(Cmd.INTERNAL, "meta\x00set\x00" + field + "\x00" + value);
+    setMetadata: function (field: string, value: string, written?: () => void) {
+      var body = "meta\x00set\x00" + field + "\x00" + value;
+      // the frame as send() will encode it (the next id), so write() can tell when it leaves
+      if (written) after = [encode(Cmd.INTERNAL, over || (mid >= 65535 ? 1 : mid + 1), body), written];
+      if (send(Cmd.INTERNAL, body)) return true;
+      after = undefined;
+      return false;
     },
     close: function () {
       end("", End.CLOSE);

@@ -112,15 +112,38 @@ describe("cloud client (Node, fake cloud over TCP)", () => {
       assert.deepEqual(e.logins, [4]);
     });
 
-    it("setMetadata sends meta set after the info message, behind the rate limit", async () => {
-      const e = await start({ onLogin: (s) => { e.logins.push(s); e.c.setMetadata("Hotspot Name", "Blynk My Device-PYN6"); } });
+    it("setMetadata sends meta set after the info message, behind the rate limit; `written` runs once it left", async () => {
+      let written: number[] = [];
+      const e = await start({
+        onLogin: (s) => {
+          e.logins.push(s);
+          e.c.setMetadata("Hotspot Name", "Blynk My Device-PYN6", () => written.push(e.clock.t));
+        },
+      });
       await e.online();
+      assert.deepEqual(written, [], "queued, not written yet");
       await e.clock.advance(500);
       const internal = e.net.sent.filter((f) => f.cmd === 17);
       assert.deepEqual(internal.map((f) => f.body.split("\0")[0]), ["mcu", "meta"]);
       assert.equal(internal[1].body, "meta\0set\0Hotspot Name\0Blynk My Device-PYN6");
       assert.ok(internal[1].t - internal[0].t >= Limit.SEND_SPACING);
+      assert.deepEqual(written, [internal[1].t], "written runs once, when the frame went out");
       assert.equal(e.cloud.count("internal"), 1);
+    });
+
+    it("setMetadata: a session that ends before the frame left never calls `written`", async () => {
+      let written = 0;
+      const e = await start({
+        onLogin: (s) => {
+          e.logins.push(s);
+          e.c.setMetadata("Hotspot Name", "x", () => written++);
+          e.c.close();
+        },
+      });
+      await e.clock.advance(2000);
+      assert.deepEqual(e.logins, [200]);
+      assert.equal(e.net.sent.filter((f) => f.cmd === 17 && f.body.startsWith("meta")).length, 0);
+      assert.equal(written, 0);
     });
 
     it("a server that never answers the login: Login timeout after 6 s, then a new attempt", async () => {
@@ -252,6 +275,20 @@ describe("cloud client (Node, fake cloud over TCP)", () => {
       await e.online();
       assert.equal(e.net.dialed[2], "127.0.0.1:" + other.port);
     });
+
+    for (const tls of [true, false])
+      it(`REDIRECT without a port over ${tls ? "TLS goes to the session's TLS port" : "plain TCP goes to port 80"}`, async () => {
+        const e = await start({ tls });
+        await e.online();
+        e.cloud.send(41, "localhost");
+        await e.clock.until(() => e.net.dialed.length > 1, 1000);
+        assert.equal(e.net.dialed[1], "localhost:" + (tls ? e.cloud.port : 80));
+        assert.equal(lines(e, new RegExp("Redirecting to localhost:" + (tls ? e.cloud.port : 80))).length, 1);
+        if (tls) {
+          await e.online();
+          assertSteady(e);
+        }
+      });
 
     it("REDIRECT in answer to the login", async () => {
       const other = await fakeCloud();
@@ -434,16 +471,34 @@ describe("cloud client (Node, fake cloud over TCP)", () => {
       assert.equal(e.net.sent.filter((f) => f.cmd === 20 || f.cmd === 16 || f.cmd === 64).length, 0);
     });
 
-    it("rate limit: a burst goes out 66 ms apart in order; more than 8 waiting are refused", async () => {
+    it("rate limit: a burst to one pin goes out 66 ms apart; while one waits, newer values replace it", async () => {
       const e = await start();
       await e.online();
       await e.clock.advance(1000);
       const ok: boolean[] = [];
       for (let i = 0; i < 12; i++) ok.push(cloudApi().virtualWrite(2, i));
-      assert.deepEqual(ok, [true, true, true, true, true, true, true, true, true, false, false, false]);
+      assert.deepEqual(ok, Array(12).fill(true), "nothing refused");
       await e.clock.advance(2000);
       const hw = e.net.sent.filter((f) => f.cmd === 20);
-      assert.deepEqual(hw.map((f) => f.body.split("\0")[2]), ["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+      // 0 leaves at once; 1 waits and is replaced in place by 2, 3, ... 11: the newest value arrives
+      assert.deepEqual(hw.map((f) => f.body.split("\0")[2]), ["0", "11"]);
+      assert.ok(hw[1].t - hw[0].t >= Limit.SEND_SPACING, "gap " + (hw[1].t - hw[0].t));
+      assert.deepEqual(e.cloud.values["2"], ["11"]);
+      assert.equal(e.clock.pending(), 1);
+    });
+
+    it("rate limit: distinct messages queue in order, 66 ms apart; past 8 waiting the call returns false", async () => {
+      const e = await start();
+      await e.online();
+      await e.clock.advance(1000);
+      const ok: boolean[] = [];
+      // pins 1..12 (V1 and V10..V12 must not be taken for the same pin), then V3 again: replaces V3's
+      for (let i = 1; i <= 12; i++) ok.push(cloudApi().virtualWrite(i, i * 10));
+      ok.push(cloudApi().virtualWrite(3, "newest"));
+      assert.deepEqual(ok, [true, true, true, true, true, true, true, true, true, false, false, false, true]);
+      await e.clock.advance(2000);
+      const hw = e.net.sent.filter((f) => f.cmd === 20);
+      assert.deepEqual(hw.map((f) => f.body.split("\0").slice(1).join("=")), ["1=10", "2=20", "3=newest", "4=40", "5=50", "6=60", "7=70", "8=80", "9=90"]);
       for (let i = 1; i < hw.length; i++) assert.ok(hw[i].t - hw[i - 1].t >= Limit.SEND_SPACING, "gap " + (hw[i].t - hw[i - 1].t));
       assert.equal(e.clock.pending(), 1);
     });

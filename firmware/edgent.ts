@@ -331,10 +331,10 @@ function stopCloud(): void {
 
 function onLogin(status: number): void {
   if (status === 200 || status === 4) {
-    // "Hotspot Name" goes to the cloud once after provisioning; the flag is stored with the config.
+    // "Hotspot Name" goes to the cloud once after provisioning. The flag is stored with the config
+    // once the frame went into the socket, so a session that ends before sends it at the next login.
     var token = pending ? pending.c.t : store.cfg.t;
     var sent = (store.cfg.f & Flag.META_SENT) !== 0 && store.cfg.t === token;
-    if (!sent && cloud) sent = !!cloud.setMetadata("Hotspot Name", name);
     if (pending) {
       testTimer = cancel(testTimer);
       commit(pending.c, sent);
@@ -345,14 +345,15 @@ function onLogin(status: number): void {
         graceTimer = undefined;
         leavePortal();
       }, AP_GRACE);
-    } else {
-      if (apUp && !graceTimer) leavePortal();
-      if (sent && !(store.cfg.f & Flag.META_SENT)) {
+    } else if (apUp && !graceTimer) leavePortal();
+    // after commit(): the flag goes onto the config this session logged in with
+    if (!sent && cloud)
+      cloud.setMetadata("Hotspot Name", name, function () {
+        if (!valid() || store.cfg.t !== token) return;
         var c = copyConfig(store.cfg);
         c.f |= Flag.META_SENT;
         persist(c);
-      }
-    }
+      });
     setState(State.RUNNING);
   } else if (status === 9) {
     if (pending) {

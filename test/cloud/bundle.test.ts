@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { Sim } from "../sim/index.ts";
 import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
-import { encodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
-import { TOKEN, vectors, bytes } from "./vectors.ts";
+import { encodeRecord, decodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
+import { TOKEN, vectors, errorVectors, bytes } from "./vectors.ts";
 
 const HOME = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
 const BOARDS = [
@@ -32,14 +32,15 @@ interface Device {
 
 const bundlePath = (board: string) => new URL(`../../dist/${board}.js`, import.meta.url).pathname;
 
-async function boot(b: (typeof BOARDS)[number]): Promise<Device> {
+/** `provisioned: false` boots with no configuration (the portal); `flags` replaces VALID | META_SENT. */
+async function boot(b: (typeof BOARDS)[number], opts: { provisioned?: boolean; flags?: number } = {}): Promise<Device> {
   const cloud = await startFakeCloud({ tokens: [TOKEN] });
   const other = await startFakeCloud({ tokens: [TOKEN] });
   const port = b.tls ? 443 : 80;
   const c = defaultConfig();
   c.n = [{ s: HOME.ssid, p: HOME.password }];
   c.t = TOKEN;
-  c.f = Flag.VALID | Flag.META_SENT;
+  c.f = opts.flags ?? Flag.VALID | Flag.META_SENT;
   const sim = await Sim.boot({
     bundle: bundlePath(b.board),
     chip: b.chip,
@@ -50,7 +51,7 @@ async function boot(b: (typeof BOARDS)[number]): Promise<Device> {
       ["blynk.cloud:" + (b.tls ? 80 : 443)]: "refuse",
       [OTHER_HOST + ":" + port]: "127.0.0.1:" + other.port,
     },
-    storage: Sim.flashWith({ "edgent.cfg1": encodeRecord(1, c) }, b.chip),
+    storage: opts.provisioned === false ? undefined : Sim.flashWith({ "edgent.cfg1": encodeRecord(1, c) }, b.chip),
   });
   const status = () => JSON.parse(sim.repl("JSON.stringify(edgent.status())") as string);
   const d: Device = {
@@ -72,6 +73,73 @@ async function boot(b: (typeof BOARDS)[number]): Promise<Device> {
 
 const devices: Device[] = [];
 const lines = (d: Device, re: RegExp, from = 0) => d.sim.console.slice(from).filter((l: string) => re.test(l));
+/** Device time of the first console line matching re ("[millis] message"). */
+function logTime(d: Device, re: RegExp, from = 0): number {
+  const l = lines(d, re, from)[0];
+  assert.ok(l, "no line matching " + re + ":\n" + d.sim.console.slice(-15).join("\n"));
+  return +/^\[(\d+)\]/.exec(l)![1];
+}
+
+interface WireFrame {
+  /** Device time the bytes left (sent) or were taken in (received). */
+  t: number;
+  cmd: number;
+  id: number;
+  len: number;
+  body: string;
+  /** The frame's bytes as they travelled. */
+  raw: string;
+}
+
+/** Frames on the device's cloud connections, parsed from the simulator's socket records. */
+function wire(d: Device, dir: "sent" | "received", host = "blynk.cloud"): WireFrame[] {
+  const out: WireFrame[] = [];
+  let buf = "";
+  for (const c of d.sim.netStats[dir] as { t: number; to: string; bytes: Buffer }[]) {
+    if (c.to !== host + ":" + d.port) continue;
+    buf += c.bytes.toString("latin1");
+    while (buf.length >= 5) {
+      const cmd = buf.charCodeAt(0);
+      const len = (buf.charCodeAt(3) << 8) | buf.charCodeAt(4);
+      const n = cmd === 0 ? 0 : len;
+      if (buf.length < 5 + n) break;
+      out.push({ t: c.t, cmd, id: (buf.charCodeAt(1) << 8) | buf.charCodeAt(2), len, body: buf.substr(5, n), raw: buf.substr(0, 5 + n) });
+      buf = buf.substr(5 + n);
+    }
+  }
+  return out;
+}
+
+/** The configuration record in force (the slot with the higher sequence number). */
+function storedFlags(d: Device): number {
+  const recs = [0, 1].map((i) => decodeRecord(d.sim.storage.read("edgent.cfg" + i))).filter((r) => r) as { q: number; c: { f: number } }[];
+  assert.ok(recs.length, "a stored configuration");
+  return recs.sort((a, b) => b.q - a.q)[0].c.f;
+}
+
+/** Hotspot Name metadata frames the cloud received, over all sessions. */
+const metaFrames = (d: Device) => d.cloud.frames.filter((f) => f.cmd === 17 && f.body.startsWith("meta\0"));
+
+/** Timers and sockets of a device that booted unprovisioned and runs its portal: the state a fault may end in. */
+const portalCounts = new Map<string, { timers: number; sockets: number }>();
+async function portalBaseline(b: (typeof BOARDS)[number]): Promise<{ timers: number; sockets: number }> {
+  if (!portalCounts.has(b.board)) {
+    const d = await boot(b, { provisioned: false });
+    assert.ok(await d.sim.until(() => d.sim.wifi.apRunning() && d.state() === "WAIT_CONFIG", 30000), "fresh portal");
+    await d.sim.advance(5000);
+    portalCounts.set(b.board, d.counts());
+  }
+  return portalCounts.get(b.board)!;
+}
+
+/** After a fault that ends in the portal: AP up, no cloud socket, timers and sockets of a fresh portal. */
+async function assertPortal(d: Device, b: (typeof BOARDS)[number]): Promise<void> {
+  assert.ok(await d.sim.until(() => d.sim.wifi.apRunning(), 30000), "portal open");
+  await d.sim.advance(5000);
+  assert.equal(d.cloud.openCount(), 0, "no cloud connection on the server side");
+  assert.ok(!d.sim.sockets().some((s: any) => s.type === "net socket"), "no cloud socket on the device: " + JSON.stringify(d.sim.sockets()));
+  assert.deepEqual(d.counts(), await portalBaseline(b), "timers and sockets of a fresh portal");
+}
 
 afterEach(async () => {
   for (const d of devices.splice(0)) {
@@ -109,9 +177,17 @@ for (const b of BOARDS) {
       const d = await boot(b);
       await d.settle();
       const before = d.counts();
-      const pings = d.cloud.count("ping");
+      const t0 = d.sim.now();
       await d.sim.advance(600000);
-      assert.ok(d.cloud.count("ping") - pings >= 14, "pings: " + (d.cloud.count("ping") - pings));
+      const pings = wire(d, "sent").filter((f) => f.cmd === 6 && f.t >= t0);
+      // idle for 40 s after each answered ping: 600 / 40 = 15 pings, give or take the phase
+      assert.ok(pings.length >= 14 && pings.length <= 16, "pings in 10 minutes: " + pings.length);
+      for (let i = 1; i < pings.length; i++) {
+        const gap = pings[i].t - pings[i - 1].t;
+        assert.ok(gap >= 40000 && gap <= 40200, "ping spacing " + gap + " ms");
+      }
+      const replies = wire(d, "received").filter((f) => f.cmd === 0 && f.t >= t0);
+      assert.deepEqual(replies.map((f) => f.id + ":" + f.len), pings.map((f) => f.id + ":200"), "every ping answered");
       assert.equal(d.cloud.sessions.length, 1);
       assert.ok(d.online());
       assert.deepEqual(d.counts(), before);
@@ -123,9 +199,14 @@ for (const b of BOARDS) {
       const before = d.counts();
       const from = d.sim.markLog();
       d.cloud.silent(true);
-      const t0 = d.sim.now();
-      await d.sim.waitForLog(/Heartbeat timeout/, 70000, from);
-      assert.ok(d.sim.now() - t0 <= 58000 && d.sim.now() - t0 > 50000, "after " + (d.sim.now() - t0) + " ms");
+      await d.sim.waitForLog(/Heartbeat timeout/, 100000, from);
+      const lastHeard = wire(d, "received").pop()!.t;
+      const gone = logTime(d, /Heartbeat timeout/, from);
+      assert.ok(gone - lastHeard >= 58000 && gone - lastHeard <= 58020, "timeout " + (gone - lastHeard) + " ms after the server's last frame");
+      // pings at 40, 46 and 52 s of silence went unanswered
+      const unanswered = wire(d, "sent").filter((f) => f.cmd === 6 && f.t > lastHeard).map((f) => f.t - lastHeard);
+      // the 4th lands on the 58th second when the last reply came a millisecond after its ping
+      assert.ok(unanswered.length >= 3 && unanswered.length <= 4 && unanswered[0] >= 39000, "pings after the last frame: " + unanswered);
       d.cloud.silent(false);
       await d.settle();
       assert.deepEqual(d.counts(), before);
@@ -206,17 +287,15 @@ for (const b of BOARDS) {
       const logins = d.cloud.logins.length;
       await d.sim.advance(120000);
       assert.equal(d.cloud.logins.length, logins, "no login attempts from the portal");
-      assert.equal(d.cloud.openCount(), 0);
+      await assertPortal(d, b);
     });
 
     it("dbg \"config erase\" from the cloud: config erased, portal open", async () => {
       const d = await boot(b);
       await d.settle();
       d.cloud.dbg("config erase");
-      assert.ok(await d.sim.until(() => d.sim.wifi.apRunning(), 30000), "portal open");
-      await d.sim.advance(2000);
+      await assertPortal(d, b);
       assert.ok(!d.sim.storage.list().some((n: string) => n.startsWith("edgent.cfg")), "config erased: " + d.sim.storage.list());
-      assert.equal(d.cloud.openCount(), 0);
     });
 
     it("dbg \"config start\" from the cloud: portal open, config kept", async () => {
@@ -224,8 +303,249 @@ for (const b of BOARDS) {
       await d.settle();
       const cfg = d.sim.storage.read("edgent.cfg1");
       d.cloud.dbg("config start");
-      assert.ok(await d.sim.until(() => d.sim.wifi.apRunning(), 30000), "portal open");
+      await assertPortal(d, b);
       assert.equal(d.sim.storage.read("edgent.cfg1"), cfg);
+      const logins = d.cloud.logins.length;
+      await d.sim.advance(120000);
+      assert.equal(d.cloud.logins.length, logins, "no login attempts from the portal");
+    });
+
+    it("the reference ping and vw bytes on the wire, and the server's OK and ping replies as the device took them in", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const t0 = d.sim.now();
+      assert.ok(await d.sim.until(() => wire(d, "sent").some((f) => f.cmd === 6), 60000), "a ping within 40 s of idle");
+      const ping = wire(d, "sent").find((f) => f.cmd === 6)!;
+      assert.ok(ping.t - t0 >= 40000 - 3000 - 100, "first ping after 40 s idle");
+      assert.equal(d.sim.repl("edgent.virtualWrite(1, 42)"), true);
+      await d.sim.until(() => wire(d, "sent").some((f) => f.cmd === 20), 5000);
+      const sent = wire(d, "sent");
+      // login id 1, info id 2, then the ping (id 3) and the vw (id 4) of the reference vectors
+      assert.deepEqual(sent.map((f) => f.cmd), [29, 17, 6, 20]);
+      assert.equal(sent[2].raw, bytes(vectors[3].hex), vectors[3].name);
+      assert.equal(sent[3].raw, bytes(vectors[5].hex), vectors[5].name);
+      const got = wire(d, "received");
+      assert.equal(got[0].raw, bytes(vectors[1].hex), vectors[1].name);
+      assert.equal(got[1].raw, bytes(vectors[4].hex), vectors[4].name);
+      // and the server saw the same bytes
+      const all = d.cloud.sessions[0].bytes.toString("latin1");
+      assert.equal(all, sent.map((f) => f.raw).join(""));
+    });
+
+    it("answers the server's PING with RESPONSE 200 and the same id", async () => {
+      const d = await boot(b);
+      await d.settle();
+      d.cloud.sendRaw(bytes(vectors[8].hex)); // PING id 0xFFFF
+      assert.ok(await d.sim.until(() => d.cloud.events.some((e) => e.kind === "response"), 5000), "a response");
+      const r = d.cloud.events.find((e) => e.kind === "response")!;
+      assert.deepEqual([r.id, r.status], [65535, 200]);
+      assert.ok(d.online());
+      assert.equal(d.cloud.sessions.length, 1);
+    });
+
+    it("DEBUG_PRINT from the server is logged", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const from = d.sim.markLog();
+      d.cloud.sendRaw(bytes(vectors[10].hex)); // DEBUG_PRINT "hello"
+      await d.sim.waitForLog(/\] Server: hello$/, 5000, from);
+      assert.ok(d.online());
+      assert.equal(d.cloud.sessions.length, 1);
+    });
+
+    for (const fault of [
+      { name: "RESPONSE 5 (not authenticated) while online", raw: "\x00\x00\x07\x00\x05", log: /Not authenticated/ },
+      { name: "a frame with message id 0", raw: bytes(errorVectors[0].hex), log: /Invalid message id 0/ },
+    ])
+      it(`${fault.name}: disconnect, then online again with the same timers and sockets`, async () => {
+        const d = await boot(b);
+        await d.settle();
+        const before = d.counts();
+        const from = d.sim.markLog();
+        d.cloud.sendRaw(fault.raw);
+        await d.sim.waitForLog(fault.log, 5000, from);
+        await d.sim.waitForLog(/Disconnected/, 5000, from);
+        await d.settle();
+        assert.equal(d.cloud.logins.length, 2);
+        assert.deepEqual(d.counts(), before);
+      });
+
+    it("back-off while the server refuses: attempts 5, 10, 20, 40, 60, 60 s apart", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      const from = d.sim.markLog();
+      await d.cloud.refuse(true);
+      d.cloud.closeSockets();
+      await d.sim.advance(300000);
+      const starts = lines(d, /Connecting to blynk\.cloud/, from).map((l: string) => +/^\[(\d+)\]/.exec(l)![1]);
+      const gaps = starts.slice(1).map((t: number, i: number) => Math.round((t - starts[i]) / 1000));
+      assert.deepEqual(gaps.slice(0, 6), [5, 10, 20, 40, 60, 60], "gaps between attempts (s)");
+      assert.ok(gaps.slice(6).every((g: number) => g === 60), "capped at 60 s: " + gaps);
+      await d.cloud.refuse(false);
+      await d.settle(120000);
+      assert.deepEqual(d.counts(), before);
+    });
+
+    it("a server that never answers the login: Login timeout 6 s after the login went out, then online again", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      const from = d.sim.markLog();
+      d.cloud.silent(true);
+      d.cloud.closeSockets();
+      await d.sim.waitForLog(/Login timeout/, 30000, from);
+      const login = wire(d, "sent").filter((f) => f.cmd === 29).pop()!;
+      const gone = logTime(d, /Login timeout/, from);
+      // the login is timed from the moment it was written; the socket sends it on the next idle loop
+      assert.ok(Math.abs(gone - login.t - 6000) <= 20, "Login timeout " + (gone - login.t) + " ms after the login");
+      d.cloud.silent(false);
+      await d.settle(120000);
+      assert.deepEqual(d.counts(), before);
+    });
+
+    it("a port-less REDIRECT keeps the board's transport: " + (b.tls ? "the TLS port" : "port 80"), async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      d.cloud.send(41, OTHER_HOST);
+      assert.ok(await d.sim.until(() => d.other.current() !== undefined, 10000), "logged in at the other server");
+      assert.equal(lines(d, new RegExp("Redirecting to " + OTHER_HOST.replace(/\./g, "\\.") + ":" + d.port + "$")).length, 1);
+      await d.settle();
+      assert.deepEqual(d.counts(), before);
+    });
+
+    it("dbg \"reboot\" from the cloud: the device restarts and is online again", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      let reboots = 0;
+      d.sim.on("reboot", () => reboots++);
+      d.cloud.dbg("reboot");
+      assert.ok(await d.sim.until(() => reboots === 1, 5000), "rebooted");
+      await d.settle();
+      assert.equal(d.cloud.logins.length, 2);
+      assert.deepEqual(d.counts(), before);
+    });
+
+    for (const call of ['edgent.config("erase")', "edgent.reset()"])
+      it(`REPL ${call}: configuration erased, portal as after a fresh boot`, async () => {
+        const d = await boot(b);
+        await d.settle();
+        assert.equal(d.sim.repl(call), "Erasing configuration");
+        await assertPortal(d, b);
+        assert.ok(!d.sim.storage.list().some((n: string) => n.startsWith("edgent.cfg")), "config erased");
+      });
+
+    it('REPL edgent.config("start"): portal, configuration kept', async () => {
+      const d = await boot(b);
+      await d.settle();
+      const cfg = d.sim.storage.read("edgent.cfg1");
+      assert.match(d.sim.repl('edgent.config("start")'), /setup portal/);
+      await assertPortal(d, b);
+      assert.equal(d.sim.storage.read("edgent.cfg1"), cfg);
+    });
+
+    it("REPL edgent.reboot(): the device restarts and is online again", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      let reboots = 0;
+      d.sim.on("reboot", () => reboots++);
+      assert.equal(d.sim.repl("edgent.reboot()"), "Rebooting");
+      assert.ok(await d.sim.until(() => reboots === 1, 5000), "rebooted");
+      await d.settle();
+      assert.equal(d.cloud.logins.length, 2);
+      assert.deepEqual(d.counts(), before);
+    });
+
+    it("syncVirtual: the cloud's stored value arrives in the onWrite handler", async () => {
+      const d = await boot(b);
+      await d.settle();
+      assert.equal(d.sim.repl("edgent.virtualWrite(5, 'stored')"), true);
+      assert.ok(await d.sim.until(() => (d.cloud.values["5"] || [])[0] === "stored", 5000));
+      d.sim.repl("var got = []; edgent.onWrite(5, function (v) { got.push(v.join(',')); })");
+      assert.equal(d.sim.repl("edgent.syncVirtual(5)"), true);
+      assert.ok(await d.sim.until(() => d.sim.repl("got.length") === 1, 5000), "handler called");
+      assert.equal(d.sim.repl("got[0]"), "stored");
+      assert.equal(d.cloud.frames.filter((f) => f.cmd === 16).pop()!.body, "vr\0" + "5");
+    });
+
+    it("connected and disconnected events around a dropped connection", async () => {
+      const d = await boot(b);
+      await d.settle();
+      d.sim.repl('var ev = []; edgent.on("connected", function () { ev.push("c"); }); edgent.on("disconnected", function () { ev.push("d"); })');
+      d.cloud.closeSockets();
+      await d.sim.waitForLog(/Disconnected/, 5000);
+      await d.settle();
+      assert.equal(d.sim.repl("ev.join(',')"), "d,c");
+    });
+
+    it("rate limit on the wire: distinct writes 66 ms apart; writes to one pin while one waits keep only the newest", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const t0 = d.sim.now();
+      const ok = d.sim.repl("var r = []; for (var i = 1; i <= 5; i++) r.push(edgent.virtualWrite(i, i)); for (i = 0; i < 50; i++) r.push(edgent.virtualWrite(9, i)); r.join(',')");
+      assert.equal(ok, Array(55).fill("true").join(","), "nothing refused");
+      assert.ok(await d.sim.until(() => (d.cloud.values["9"] || [])[0] === "49", 10000), "V9 = " + d.cloud.values["9"]);
+      await d.sim.advance(1000);
+      const hw = wire(d, "sent").filter((f) => f.cmd === 20 && f.t >= t0);
+      assert.deepEqual(hw.map((f) => f.body.split("\0").slice(1).join("=")), ["1=1", "2=2", "3=3", "4=4", "5=5", "9=49"]);
+      for (let i = 1; i < hw.length; i++) assert.ok(hw[i].t - hw[i - 1].t >= 66, "spacing " + (hw[i].t - hw[i - 1].t) + " ms");
+      // more than 8 distinct messages waiting: the call says false
+      const capped = d.sim.repl("var r = []; for (var i = 20; i < 32; i++) r.push(edgent.virtualWrite(i, i)); r.join(',')");
+      assert.equal(capped, "true,true,true,true,true,true,true,true,true,false,false,false");
+      await d.sim.advance(2000);
+      assert.ok(d.online());
+    });
+
+    it("Hotspot Name: sent once when the stored config is valid but the metadata was not sent; not after a reconnect or a power cycle", async () => {
+      const d = await boot(b, { flags: Flag.VALID });
+      await d.settle();
+      await d.sim.advance(1000);
+      const ssid = JSON.parse(d.sim.repl("JSON.stringify(edgent.status())")).name;
+      assert.deepEqual(metaFrames(d).map((f) => f.body), ["meta\0set\0Hotspot Name\0" + ssid]);
+      assert.ok(storedFlags(d) & Flag.META_SENT, "flag stored");
+      d.cloud.closeSockets();
+      await d.sim.waitForLog(/Disconnected/, 5000);
+      await d.settle();
+      d.sim.powerCut();
+      await d.sim.powerOn();
+      await d.settle();
+      assert.equal(d.cloud.logins.length, 3);
+      assert.equal(metaFrames(d).length, 1, "sent once in three sessions");
+    });
+
+    it("Hotspot Name: a session that ends right after login (metadata still queued) sends it at the next login", async () => {
+      const d = await boot(b, { flags: Flag.VALID });
+      d.cloud.dropAfterInfo(1);
+      await d.sim.waitForLog(/Disconnected/, 30000);
+      assert.equal(metaFrames(d).length, 0, "not sent in the dropped session");
+      assert.equal(storedFlags(d) & Flag.META_SENT, 0, "flag not stored for a frame that never left");
+      await d.settle();
+      await d.sim.advance(1000);
+      assert.equal(metaFrames(d).length, 1);
+      assert.equal(metaFrames(d)[0].session, d.cloud.logins[1].session);
+      assert.ok(storedFlags(d) & Flag.META_SENT);
+    });
+
+    it("Hotspot Name: provisioning through the portal's /config sends it exactly once, not again after a power cycle", async () => {
+      const d = await boot(b, { provisioned: false });
+      assert.ok(await d.sim.until(() => d.sim.wifi.apRunning() && d.state() === "WAIT_CONFIG", 30000), "portal");
+      await d.sim.advance(2000);
+      const q = "ssid=" + encodeURIComponent(HOME.ssid) + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN + "&port=80&port_ssl=443&host=blynk.cloud";
+      const r = await d.sim.fetch("/config?" + q);
+      assert.equal(r.status, 200, r.body);
+      await d.settle();
+      await d.sim.advance(15000); // the portal's grace period
+      const ssid = JSON.parse(d.sim.repl("JSON.stringify(edgent.status())")).name;
+      assert.deepEqual(metaFrames(d).map((f) => f.body), ["meta\0set\0Hotspot Name\0" + ssid]);
+      assert.ok(storedFlags(d) & Flag.META_SENT);
+      d.sim.powerCut();
+      await d.sim.powerOn();
+      await d.settle();
+      assert.equal(d.cloud.logins.length, 2);
+      assert.equal(metaFrames(d).length, 1);
     });
 
     it("user virtual pin round trip: the app writes V1, the device's handler answers on V1", async () => {

@@ -33,6 +33,8 @@
  * - debugPrint(text), sendRaw(bytes), send(cmd, body).
  * - invalidate(token): from now on logins with it get 9 (a device deleted in the console);
  *   accept(token) takes it back.
+ * - dropAfterInfo(n): the next n sessions are closed by the server as soon as their info message
+ *   arrives (a session that ends right after login).
  * Queries: current() (newest logged-in session), openCount(), count(kind), waitFor(pred, ms).
  */
 import { createServer, Server, Socket } from "node:net";
@@ -114,6 +116,7 @@ export interface FakeCloud {
   redirectLogins(host: string, port: number): void;
   invalidate(token: string): void;
   accept(token: string): void;
+  dropAfterInfo(n: number): void;
   sendBig(bytes?: number): void;
   sendUnknown(cmd?: number): void;
   dbg(line: string): void;
@@ -149,6 +152,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const values: Record<string, string[]> = {};
   const live = new Set<Socket>();
   let quiet = false;
+  let dropInfo = 0;
   let loginRedirect: { host: string; port: number } | undefined;
   let outId = 0;
   let port = 0;
@@ -220,7 +224,12 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
         const info: Record<string, string> = {};
         for (let i = 0; i + 1 < v.length; i += 2) info[v[i]] = v[i + 1];
         s.info = info;
-        return emit({ kind: "info", ...base });
+        emit({ kind: "info", ...base });
+        if (dropInfo > 0) {
+          dropInfo--;
+          s.socket.destroy();
+        }
+        return;
       }
       return emit({ kind: "internal", ...base });
     }
@@ -325,6 +334,9 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     },
     invalidate(token) {
       invalid.add(token);
+    },
+    dropAfterInfo(n) {
+      dropInfo = n;
     },
     accept(token) {
       invalid.delete(token);

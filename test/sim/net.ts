@@ -55,6 +55,10 @@ export interface NetStats {
   txBytes: number;
   /** Incoming connections dropped (no link, or socket limit). */
   refused: number;
+  /** What outgoing (client) sockets sent, chunk by chunk, stamped with virtual time; `to` is "host:port" as the device asked. */
+  sent: { t: number; to: string; bytes: Buffer }[];
+  /** What outgoing (client) sockets received, as the device's idle loop took it in, stamped likewise. */
+  received: { t: number; to: string; bytes: Buffer }[];
 }
 
 /** Stream buffers (STREAM_BUFFER_NAME) of device objects; the runtime flushes them when a 'data' listener is added. */
@@ -70,7 +74,7 @@ class RealSock {
   connected: boolean;
   closed = false;
 
-  constructor(readonly sock: nodeNet.Socket, connected: boolean, private stats: NetStats, onActivity: () => void) {
+  constructor(readonly sock: nodeNet.Socket, connected: boolean, private stats: NetStats, onActivity: () => void, private onSend?: (b: Buffer) => void, private onRecv?: (b: Buffer) => void) {
     this.connected = connected;
     // Virtual time runs far ahead of real time: with Nagle on, a small frame waiting for the
     // peer's delayed ACK (40 real ms) would reach the other side many virtual seconds late.
@@ -111,6 +115,7 @@ class RealSock {
       const rest = all.subarray(max);
       this.rx = rest.length ? [rest] : [];
       this.rxLen = rest.length;
+      this.onRecv?.(out);
       return out;
     }
     if (this.err) return this.err;
@@ -125,6 +130,7 @@ class RealSock {
     if (!this.connected) return 0;
     this.sock.write(b);
     this.stats.txBytes += b.length;
+    this.onSend?.(b);
     return b.length;
   }
 
@@ -908,7 +914,9 @@ export class NetStack {
     const [realHost, realPort] = target.split(':');
     if (c.tls) this.env.stats.tlsConnects++;
     const raw = nodeNet.connect({ host: realHost === 'localhost' ? '127.0.0.1' : realHost, port: Number(realPort), allowHalfOpen: true });
-    c.sock = new RealSock(raw, false, this.env.stats, () => this.onActivity());
+    const to = hostName + ':' + port;
+    c.sock = new RealSock(raw, false, this.env.stats, () => this.onActivity(), (b) => this.env.stats.sent.push({ t: this.host.now(), to, bytes: b }),
+      (b) => this.env.stats.received.push({ t: this.host.now(), to, bytes: b }));
   }
 
   private netConnect(options: unknown, cb: unknown, tls: boolean): any {

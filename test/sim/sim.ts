@@ -77,7 +77,7 @@ export class Sim {
   readonly world: World;
   /** Number of boots (power-ons and reboots). */
   bootCount = 0;
-  readonly netStats: NetStats = { tlsConnects: 0, rxBytes: 0, txBytes: 0, refused: 0 };
+  readonly netStats: NetStats = { tlsConnects: 0, rxBytes: 0, txBytes: 0, refused: 0, sent: [], received: [] };
 
   readonly pins: {
     readonly log: PinLogEntry[];

@@ -453,5 +453,6 @@ export function bootEdgent(): any {
     qa: function () {
       ind.qa();
     },
+    led: ind.led,
   };
 }

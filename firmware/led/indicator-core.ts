@@ -8,7 +8,7 @@
 // minifier folds them in and they cost nothing while the device runs.
 import { now, pinInput, pinRead, pinWatch, pinUnwatch } from "../platform/espruino.js";
 import { State } from "../core/state.js";
-import { Hold, Pat, patternFor, patternRow, patternLabel } from "./patterns.js";
+import { Hold, Pat, Colour, patternFor, patternRow, patternLabel } from "./patterns.js";
 import { createLed } from "./led.js";
 import { LedSpec, ButtonSpec, BOOT_GRACE_MS, QA_STEP_MS } from "./spec.js";
 import { HoldState, Release, DEBOUNCE_MS, RESET_MS, holdInit, holdEdge, holdCancel, holdMs, holdLevel, holdNextChange } from "../button/hold.js";
@@ -17,12 +17,14 @@ export interface Indicator {
   setState(s: State): void; // every state change; the pattern restarts cleanly
   heldMs(): number; // current continuous hold time, 0 when released
   qa(): void; // QA mode: every pattern in turn, button presses measured, nothing erased
+  led(on?: any): void; // user code drives the LED while online: led(1) lit, led(0) dark, led() gives it back
   close(): void; // clears every timer and watch; safe to call twice
 }
 
 var state = State.INIT;
 var shown = -1; // Pat on the LED, -1 = none yet
 var restart = 0; // 1: the state changed, show its pattern from the first step
+var user = -1; // led(): 1 lit, 0 dark, -1 the status pattern; shown only while RUNNING
 var qa = -1; // QA mode: the next step to show (the LED shows step qa - 1); -1 = off
 var qaDue = 0; // when that step starts (ms)
 var timer: any; // the boot grace, the hold's 3 s / 10 s marks, QA steps; undefined when idle
@@ -72,9 +74,12 @@ function update(e?: { state: boolean; time: number }): void {
   if ((qaStep && qa < 0 && hs.d >= 0) || (btnPin >= 0 && hs.d >= 0 && t - hs.d >= RESET_MS && pinRead(btnPin) !== btnLevel)) holdCancel(hs);
   var level = holdLevel(hs, t);
   var p = qa > 0 ? qa - 1 : patternFor(state, level);
+  // the user's LED (-2 dark, -3 lit) only while online: any other state and a hold show as usual
+  if (p === Pat.RUNNING && qa < 0 && user >= 0) p = -2 - user;
   if (p !== shown || qaStep || (restart && qa < 0 && level === Hold.NONE)) {
     shown = p;
-    ledShow(patternRow(p));
+    // lit: a "blink" whose lit step lasts 2^30 ms (12 days) - one timer, as the breathing has
+    ledShow(p === -2 ? undefined : p === -3 ? [0, Colour.WHITE, 1073741824, 0] : patternRow(p));
   }
   restart = 0;
   var next = holdNextChange(hs, t);
@@ -100,6 +105,10 @@ var api: Indicator = {
     qaDue = now();
     update();
   },
+  led: function (on?: any) {
+    user = on === undefined ? -1 : on ? 1 : 0;
+    update();
+  },
   close: function () {
     if (closed) return;
     closed = 1;
@@ -117,7 +126,7 @@ export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () 
   log = logLine;
   timer = undefined;
   state = State.INIT;
-  shown = qa = -1;
+  shown = qa = user = -1;
   restart = closed = 0;
   btnPin = btn ? btn.pin : -1;
   btnLevel = btn ? btn.level : 0;

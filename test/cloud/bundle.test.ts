@@ -8,6 +8,10 @@ import { Sim } from "../sim/index.ts";
 import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
 import { encodeRecord, decodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
 import { TOKEN, vectors, errorVectors, bytes } from "./vectors.ts";
+import { Col, Colour, Pat, patternRow, levelAt } from "../../firmware/led/patterns.ts";
+import { panelSpec, waveTick } from "../../firmware/led/spec.ts";
+import { expected, replay, same, type Rgb } from "../led/eye.ts";
+import { loadBoards, type Board } from "../led/boards.ts";
 
 const HOME = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
 const BOARDS = [
@@ -33,7 +37,7 @@ interface Device {
 const bundlePath = (board: string) => new URL(`../../dist/${board}.js`, import.meta.url).pathname;
 
 /** `provisioned: false` boots with no configuration (the portal); `flags` replaces VALID | META_SENT. */
-async function boot(b: (typeof BOARDS)[number], opts: { provisioned?: boolean; flags?: number } = {}): Promise<Device> {
+async function boot(b: { board: string; chip: "ESP32" | "ESP8266"; tls: boolean }, opts: { provisioned?: boolean; flags?: number } = {}): Promise<Device> {
   const cloud = await startFakeCloud({ tokens: [TOKEN] });
   const other = await startFakeCloud({ tokens: [TOKEN] });
   const port = b.tls ? 443 : 80;
@@ -567,3 +571,62 @@ for (const b of BOARDS) {
     });
   });
 }
+
+/** The README's example, as a user would paste it into the Web IDE (V1 switches the board LED). */
+const README_EXAMPLE = `
+var on = false;
+edgent.onWrite(1, function (v) {
+  on = v[0] === "1";
+  edgent.led(on);
+});
+`;
+
+describe("README example on every board profile: V1 from the app switches the board LED", function () {
+  let boards: Board[] = [];
+  before(async () => {
+    boards = await loadBoards();
+  });
+
+  /** The light the board's LED gives at device time t (the simulator logs physical pin levels). */
+  function lightAt(d: Device, board: Board, t: number): Rgb {
+    const pins = new Set(board.led.pins);
+    const writes = d.sim.pins.log.filter((e: any) => e.boot === d.sim.bootCount && pins.has(e.pin)).map((e: any) => ({ t: e.t, pin: e.pin, kind: e.kind, value: e.value }));
+    let cur: Rgb = [0, 0, 0];
+    for (const e of replay(board, writes, true)) {
+      if (e.t > t) break;
+      cur = e.light;
+    }
+    return cur;
+  }
+
+  for (const id of ["esp32-devkitc", "esp32-c3-devkitm", "esp32-wrover-kit", "nodemcu", "wemos-d1-mini"])
+    it(id, async function () {
+      const board = boards.find((x) => x.id === id)!;
+      if (!existsSync(bundlePath(id))) this.skip();
+      const d = await boot({ board: id, chip: board.chip, tls: board.chip === "ESP32" });
+      await d.settle();
+      const before = d.counts();
+      d.sim.repl(README_EXAMPLE);
+      const lit = expected(board, Colour.WHITE, 255);
+      d.cloud.virtualWrite(1, 1);
+      assert.ok(await d.sim.until(() => same(lightAt(d, board, d.sim.now()), lit), 5000), "lit after V1 = 1: " + lightAt(d, board, d.sim.now()));
+      await d.sim.advance(10000);
+      assert.ok(same(lightAt(d, board, d.sim.now()), lit), "stays lit (no breathing over it)");
+      d.cloud.virtualWrite(1, 0);
+      assert.ok(await d.sim.until(() => same(lightAt(d, board, d.sim.now()), [0, 0, 0]), 5000), "dark after V1 = 0");
+      await d.sim.advance(10000);
+      assert.ok(same(lightAt(d, board, d.sim.now()), [0, 0, 0]), "stays dark");
+      // handed back: the breathing of the online state, from its first step
+      const t0 = d.sim.now();
+      d.sim.repl("edgent.led()");
+      await d.sim.advance(6000);
+      const row = patternRow(Pat.RUNNING);
+      const tol = board.led.type === "gpio" ? 1 : waveTick(row, panelSpec(board).led.tick) + 1;
+      for (let t = t0 + 100; t < t0 + 6000; t += 50) {
+        let ok = false;
+        for (let back = -1; back <= tol && !ok; back++) ok = same(lightAt(d, board, t), expected(board, row[Col.COLOUR], levelAt(row, t - t0 - back)));
+        assert.ok(ok, `${id}: at +${t - t0} ms the LED shows ${lightAt(d, board, t)}, not the online breathing`);
+      }
+      assert.deepEqual(d.counts(), before, "the LED's timers as before");
+    });
+});

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate, validateFile } from '../../tools/fleet/io/pipeline.ts';
-import { StagedDir } from '../../tools/fleet/io/output-dir.ts';
+import { OutputFolderError, StagedDir } from '../../tools/fleet/io/output-dir.ts';
 import { createProgress } from '../../tools/fleet/io/progress.ts';
 import { csvText, decodePng, decodeSvg, goodRow, HEADER, tempDir } from './helpers.ts';
 
@@ -123,6 +123,43 @@ describe('fleet: hostile input never leaves an output folder', () => {
     const out = join(t.dir, 'out');
     await generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
     await assert.rejects(generate(t.file('good.csv'), { out, ...QUIET }), /already exists/);
+  });
+  it('--force refuses a folder that is not an earlier output, and leaves its files alone', async () => {
+    const out = join(t.dir, 'mine');
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'keep me');
+    const input = t.file('good.csv', csvText(HEADER, [goodRow(1)]));
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), /--force replaces only an earlier output folder of this tool \(one with its manifest\.json\)/);
+    assert.deepEqual(readdirSync(out), ['notes.txt']);
+    assert.deepEqual(readdirSync(t.dir).sort(), ['good.csv', 'mine']);
+  });
+  it('--force never replaces the folder holding the input, even an earlier output (-o . --force)', async () => {
+    const out = join(t.dir, 'out');
+    const first = await generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
+    assert.equal(first.ok, true);
+    const input = join(out, 'devices.csv');
+    writeFileSync(input, csvText(HEADER, [goodRow(2)]));
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), OutputFolderError);
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), /holds the input file/);
+    assert.ok(existsSync(input), 'the input file is still there');
+    await assert.rejects(generate(t.file('good.csv'), { out: t.dir, force: true, ...QUIET }), /holds the input file/);
+    assert.ok(existsSync(t.file('good.csv')));
+  });
+  it('--force replaces an earlier output folder', async () => {
+    const out = join(t.dir, 'out');
+    await generate(t.file('one.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
+    const res = await generate(t.file('two.csv', csvText(HEADER, [goodRow(2)])), { out, force: true, ...QUIET });
+    assert.equal(res.ok, true);
+    assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).input, 'two.csv');
+  });
+  it('an output folder below a file is a clear error, not EEXIST', async () => {
+    t.file('plain', 'x');
+    await assert.rejects(generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out: join(t.dir, 'plain', 'out'), ...QUIET }),
+      /cannot create the output folder .*plain[/\\]out: .*plain is a file, not a folder/);
+  });
+  it('a missing input file is named as such', async () => {
+    const missing = join(t.dir, 'nope.csv');
+    await assert.rejects(validateFile(missing), (e: Error) => e.message === `no such file: ${missing}`);
   });
   it('a staged folder that is aborted leaves nothing behind', async () => {
     const out = join(t.dir, 'staged');

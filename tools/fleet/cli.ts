@@ -20,7 +20,7 @@ import {
 } from './core/token-batch.ts';
 import { parseScannedCode, type ScanResult } from './core/tr005.ts';
 import { buildDevice, type ValidationReport } from './core/validator.ts';
-import { abortAllStaged, OutputExistsError } from './io/output-dir.ts';
+import { abortAllStaged, OutputFolderError } from './io/output-dir.ts';
 import { formatIssue, generate, validateFile, type FileValidateOptions, type ImageFormat } from './io/pipeline.ts';
 import { FleetInputError, openCsv } from './io/read-csv.ts';
 import type { PaperId } from './core/labels.ts';
@@ -368,7 +368,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addValidationOptions(program.command('generate <csv>').description('validate, then write QR codes, label sheets, Blynk and TTS import files into --out'))
     .requiredOption('-o, --out <folder>', 'output folder (must not exist unless --force)')
-    .option('--force', 'replace the output folder if it exists')
+    .option('--force', 'replace an earlier output folder of this tool (one with its manifest.json)')
     .option('--checksum', 'append the TR005 CheckSum field (:C + CRC-16/MODBUS)')
     .option('--images <formats>', 'QR image formats: svg,png', list(['svg', 'png'] as const, 'image format'), ['svg', 'png'])
     .option('--no-images', 'no QR image files')
@@ -423,7 +423,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code?.startsWith('commander.')) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof OutputExistsError) {
+    if (err instanceof UsageError || err instanceof OutputFolderError) {
       process.stderr.write(`fleet: ${err.message}\n`);
       return EXIT_USAGE;
     }

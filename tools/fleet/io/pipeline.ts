@@ -16,7 +16,7 @@ import { encodeTr005 } from '../core/tr005.ts';
 import { checkTtsOptions, ttsCsvColumns, ttsCsvHeader, ttsCsvRow, ttsJsonLine, type TtsOptionsInput, type TtsSettings } from '../core/tts.ts';
 import { BatchValidator, buildDevice, IssueLog, type ValidateOptions, type ValidationReport } from '../core/validator.ts';
 import { qrPng, qrSvg } from './images.ts';
-import { StagedDir } from './output-dir.ts';
+import { GENERATOR, MANIFEST, StagedDir } from './output-dir.ts';
 import { PdfLabelSheet } from './pdf.ts';
 import { createProgress } from './progress.ts';
 import { FleetInputError, openCsv } from './read-csv.ts';
@@ -194,11 +194,11 @@ function blynkColumns(map: ColumnMap): CsvColumn<Device>[] {
 
 /** Pass 1, then (only if clean) pass 2 into a staged folder. Nothing is written on failure. */
 export async function generate(path: string, opts: GenerateOptions): Promise<GenerateResult> {
-  StagedDir.check(opts.out, opts.force);
+  StagedDir.check(opts.out, opts.force, [path]);
   const v = await validateFile(path, opts);
   if (!v.report.ok || !v.map) return { ok: false, report: v.report, files: [], images: 0, rows: v.report.rows };
   const map = v.map;
-  const staged = await StagedDir.create(opts.out, { force: opts.force });
+  const staged = await StagedDir.create(opts.out, { force: opts.force, inputs: [path] });
   try {
     const res = await writeOutputs(path, staged, map, v, opts);
     await staged.commit();
@@ -339,7 +339,7 @@ async function writeOutputs(
   for (const p of pdfs) await p.close();
 
   const manifest = {
-    generator: 'espruino-edgent fleet',
+    generator: GENERATOR,
     input: basename(path),
     kind: map.kind,
     rows,
@@ -348,10 +348,10 @@ async function writeOutputs(
     tts: lora ? { ...v.tts, csvHeader: ttsCsvHeader(shape).trim() } : undefined,
     images: { formats: imageDirs.length ? formats : [], count: images, folders: imageDirs },
     labels: papers,
-    files: [...files, 'manifest.json'],
+    files: [...files, MANIFEST],
   };
-  files.push('manifest.json');
-  await fsp.writeFile(staged.file('manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  files.push(MANIFEST);
+  await fsp.writeFile(staged.file(MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   return { files, images, rows };
 }
 

@@ -39,16 +39,14 @@ describe('fleet: CSV dialects', () => {
     assert.equal(i.line, 6);
     assert.equal(v.report.issues.find((x) => x.rule === 'control-char')?.line, 2, 'a line break inside a name is flagged');
   });
-  it('quotes and neutralises name cells in every CSV output', async () => {
+  it('quotes name cells holding the delimiter in every CSV output, and keeps the name whole in the JSON', async () => {
     const out = join(t.dir, 'out');
-    const res = await generate(t.file('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), '"=cmd|\' /C calc\'!A0"'], [...goodRow(2), '"Hall, north"']])), { out, ...QUIET });
+    const res = await generate(t.file('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), '"Hall, north"'], [...goodRow(2), 'Hall; south']])), { out, ...QUIET });
     assert.equal(res.ok, true);
-    for (const f of ['qr-codes.csv', 'blynk-devices.csv', 'tts-devices.csv']) {
-      const text = readFileSync(join(out, f), 'utf8');
-      assert.ok(text.includes("'=cmd|' /C calc'!A0"), f);
-      assert.ok(!/[,;]=cmd/.test(text), f);
-      assert.ok(text.includes('"Hall, north"') || text.includes('Hall, north;'), f);
-    }
+    for (const f of ['qr-codes.csv', 'blynk-devices.csv']) assert.ok(readFileSync(join(out, f), 'utf8').includes('"Hall, north"'), f);
+    assert.ok(readFileSync(join(out, 'tts-devices.csv'), 'utf8').includes(';"Hall; south";'));
+    const names = readFileSync(join(out, 'tts-devices.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).name);
+    assert.deepEqual(names, ['Hall, north', 'Hall; south']);
   });
 });
 
@@ -99,8 +97,9 @@ describe('fleet: hostile input never leaves an output folder', () => {
     const issue = await rejected('q.csv', `${HEADER.join(',')}\n${goodRow(1).join(',')}\n"${goodRow(2).join(',')}\n`, 'csv-syntax');
     assert.equal(issue.line, 3);
   });
-  it('formula cells are rejected with --strict', async () => {
-    await rejected('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), "=cmd|' /C calc'!A0"]]), 'formula-cell', { strict: true });
+  it('a formula-injection name is an error naming line and column; nothing is written', async () => {
+    const issue = await rejected('f.csv', csvText([...HEADER, 'Name'], [goodRow(1), [...goodRow(2), "=cmd|' /C calc'!A0"]]), 'formula-cell');
+    assert.deepEqual([issue.severity, issue.line, issue.column, issue.columnName], ['error', 3, 4, 'Name']);
   });
   it('an empty file and a header-only file are refused', async () => {
     await rejected('empty.csv', '', 'no-rows');

@@ -250,6 +250,36 @@ describe('fleet: token-only files', () => {
   });
 });
 
+describe('fleet: options and pagination', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => { t = tempDir(); });
+  afterEach(() => t.cleanup());
+
+  it('a bad --profile-id or --org-id is reported once, not once per row, and stops', async () => {
+    const f = t.file('many.csv', csvText(HEADER, Array.from({ length: 2000 }, (_, i) => goodRow(i + 1))));
+    for (const [opts, rule] of [[{ profileId: 'XYZ' }, 'profile-id-format'], [{ orgId: 'abc' }, 'org-id-format']] as const) {
+      const v = await validateFile(f, { ...opts, maxIssues: 5000 });
+      assert.deepEqual(v.report.issues.map((i) => [i.rule, i.line]), [[rule, undefined]], rule);
+      assert.equal(v.report.errors, 1);
+      assert.equal(v.report.ok, false);
+    }
+  });
+  it('HTML label pages break after the same labels as the PDF when some rows have no QR', async () => {
+    // 30 token rows, every third without a QR token: 20 labels, 21 per A4 page -> one page.
+    const rows = Array.from({ length: 30 }, (_, i) => [`${'A'.repeat(28)}${String(i).padStart(4, '0')}`, i % 3 === 2 ? '' : `sqr_${i}`]);
+    const out = join(t.dir, 'out');
+    const res = await generate(t.file('tok.csv', csvText(['Auth Token', 'QR Token'], rows)), { out, images: [], labels: ['a4', 'letter'] });
+    assert.equal(res.ok, true, JSON.stringify(res.report.issues));
+    for (const [paper, pages] of [['a4', 1], ['letter', 2]] as const) {
+      const html = readFileSync(join(out, `labels-${paper}.html`), 'utf8');
+      const pdf = readFileSync(join(out, `labels-${paper}.pdf`)).toString('latin1');
+      assert.equal(html.match(/class="label"/g)!.length, 20, paper);
+      assert.equal(html.match(/<section class="sheet">/g)!.length, pages, `${paper} HTML pages`);
+      assert.equal(pdf.match(/\/Type \/Page\b/g)!.length, pages, `${paper} PDF pages`);
+    }
+  });
+});
+
 describe('fleet: progress', () => {
   it('writes at most every 200 ms and clears its line on a terminal', () => {
     let now = 0;

@@ -50,6 +50,8 @@ export async function validateFile(path: string, opts: FileValidateOptions = {})
   if (opts.orgId !== undefined && !/^[0-9]{1,10}$/.test(opts.orgId)) {
     log.add({ rule: 'org-id-format', severity: 'error', message: `--org-id "${opts.orgId}" is not a whole number` });
   }
+  // A bad option would fail every row the same way (100k rows, 100k messages): say it once and stop.
+  if (log.errors > 0) return { report: log.toReport([], 0), tts: settings, size: 0, mtimeMs: 0 };
 
   let file;
   try {
@@ -262,6 +264,7 @@ async function writeOutputs(
   const ctx = { kind: map.kind, qrSerial };
   const progress = createProgress({ label: 'generating', totalBytes: file.size, enabled: !!opts.progress });
   let rows = 0;
+  let labels = 0;
   let images = 0;
   let pending: Promise<void>[] = [];
   const writeImage = async (rel: string, data: string | Buffer) => {
@@ -317,8 +320,10 @@ async function writeOutputs(
           serial: device.serial || undefined, name: device.name || undefined,
           hint: labelQr === 'token' ? 'Scan in the Blynk app' : undefined,
         };
-        for (const h of html) await h.out.write(labelHtml(h.paper, label, rows));
+        // Pages break by labels, not rows (rows without a QR get no label), as in the PDF.
+        for (const h of html) await h.out.write(labelHtml(h.paper, label, labels));
         for (const p of pdfs) p.add(label);
+        labels++;
       }
     }
     if ((++rows & 255) === 0) progress.update(rows, file.bytesRead());

@@ -101,6 +101,13 @@ describe('fleet: hostile input never leaves an output folder', () => {
     const issue = await rejected('f.csv', csvText([...HEADER, 'Name'], [goodRow(1), [...goodRow(2), "=cmd|' /C calc'!A0"]]), 'formula-cell');
     assert.deepEqual([issue.severity, issue.line, issue.column, issue.columnName], ['error', 3, 4, 'Name']);
   });
+  it('a ";" in a comma file\'s header: the error names the delimiter and the columns it saw; quoting that cell fixes it', async () => {
+    const rows = csvText(HEADER, [goodRow(1)]).split('\n').slice(1).join('\n');
+    const issue = await rejected('semi.csv', `${HEADER.join(',')},Notes; internal\n${rows.replace('\n', ',x\n')}`, 'header-missing-column');
+    assert.match(issue.message, /read with delimiter ";"\), 2 column\(s\): "Device EUI,Join EUI,Application Key,Notes", "internal"; .*quote the header cell that holds the ";"/);
+    const v = await validateFile(t.file('quoted.csv', `${HEADER.join(',')},"Notes; internal"\n${rows.replace('\n', ',x\n')}`));
+    assert.equal(v.report.ok, true, JSON.stringify(v.report.issues));
+  });
   it('an empty file and a header-only file are refused', async () => {
     await rejected('empty.csv', '', 'no-rows');
     await rejected('header.csv', `${HEADER.join(',')}\n`, 'no-rows');

@@ -59,7 +59,7 @@ export async function validateFile(path: string, opts: FileValidateOptions = {})
   } catch (e) {
     return { report: fatal(log, e, [], 0), tts: settings, size: 0, mtimeMs: 0 };
   }
-  const { map, problems: headerProblems } = mapHeader(file.header);
+  const { map, problems: headerProblems } = mapHeader(file.header, file.delimiter);
   for (const p of headerProblems) {
     log.add({ rule: p.rule, severity: p.severity, line: file.headerLine, column: p.column, columnName: p.column ? file.header[p.column - 1] : undefined, message: p.message });
   }

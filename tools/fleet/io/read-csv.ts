@@ -131,7 +131,9 @@ async function sniff(path: string): Promise<{ delimiter: ',' | ';'; size: number
       throw new FleetInputError('file-not-text', 'line 1 holds NUL bytes: this is not a CSV text file', 1);
     }
     const first = head.subarray(start, end).toString('utf8');
-    return { delimiter: first.includes(';') ? ';' : ',', size: stat.size, mtimeMs: stat.mtimeMs };
+    // TTS's rule (";" when the header has one), except that a ";" inside a quoted header cell does not count.
+    const unquoted = first.replace(/"(?:[^"]|"")*"/g, '');
+    return { delimiter: unquoted.includes(';') ? ';' : ',', size: stat.size, mtimeMs: stat.mtimeMs };
   } finally {
     await fh.close();
   }

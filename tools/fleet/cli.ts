@@ -227,6 +227,11 @@ async function cmdReprovision(o: { old: string; new: string; match?: string; csv
   const plan = planReprovision(olds.devices, news.devices, matchBy);
   if (o.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
   else printPlan(plan);
+  if (matchBy === 'devEui' && plan.added.length && plan.removed.length) {
+    // A swapped radio module has a new DevEUI, so paired by DevEUI it looks like one device gone and another new.
+    process.stderr.write(`hint: rows were paired by DevEUI, so a device whose DevEUI changed shows as ${plan.added.length} new and ${plan.removed.length} gone instead of as metafield edits; `
+      + 'add a column that stays with the device (Serial Number, Device Name or TheThingsStack Device ID) to both files, or pass --match serial|name|device-id\n');
+  }
   if (o.csv) {
     if (!plan.ok) process.stderr.write(`not writing ${o.csv}: resolve the collisions first\n`);
     else await fsp.writeFile(o.csv, planCsv(plan));

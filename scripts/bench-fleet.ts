@@ -1,6 +1,7 @@
 /**
  * Fleet tool benchmark: validation + generation throughput and peak memory for 10k and
- * 100k generated rows, and the cost of SVG QR images. Each measurement runs in its own
+ * 100k generated rows, and what each default output costs per 1000 devices: SVG and PNG QR
+ * images, HTML and PDF label sheets (one paper size each). Each measurement runs in its own
  * child process so peak RSS (`process.resourceUsage().maxRSS`) belongs to that run alone.
  *
  *   tsx scripts/bench-fleet.ts            prints a table
@@ -30,6 +31,16 @@ async function writeRows(path: string, rows: number): Promise<void> {
 
 interface ChildResult { ms: number; rows: number; maxRssMb: number }
 
+/** What each generate mode writes besides the CSV/JSON exports. */
+const OUTPUTS: Record<string, { images: ('svg' | 'png')[]; labels: ('a4' | 'letter')[]; pdf: boolean }> = {
+  generate: { images: [], labels: [], pdf: false },
+  svg: { images: ['svg'], labels: [], pdf: false },
+  png: { images: ['png'], labels: [], pdf: false },
+  'labels-html': { images: [], labels: ['a4'], pdf: false },
+  'labels-pdf': { images: [], labels: ['a4'], pdf: true },
+  defaults: { images: ['svg', 'png'], labels: ['a4', 'letter'], pdf: true },
+};
+
 /** Runs one measurement in a fresh process (this file with --child). */
 function child(mode: string, csv: string, out: string): ChildResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', mode, csv, out], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -48,11 +59,12 @@ async function runChild(mode: string, csv: string, out: string): Promise<void> {
     if (!v.report.ok) throw new Error('bench input did not validate');
     rows = v.report.rows;
   } else {
-    const svg = mode === 'svg';
+    const outputs = OUTPUTS[mode];
+    if (!outputs) throw new Error(`unknown bench mode ${mode}`);
     const res = await generate(csv, {
-      out, profileId: '000AF8BE', frequencyPlan: undefined, tts: { frequencyPlan: 'EU_863_870_TTN', macVersion: '1.0.3', phyVersion: 'RP001_V1_0_3_REV_A' },
-      images: svg ? ['svg'] : [], labels: [], pdf: false, checksum: true,
-    } as Parameters<typeof generate>[1]);
+      out, profileId: '000AF8BE', tts: { frequencyPlan: 'EU_863_870_TTN', macVersion: '1.0.3', phyVersion: 'RP001_V1_0_3_REV_A' },
+      checksum: true, ...outputs,
+    });
     if (!res.ok) throw new Error('bench generate failed');
     rows = res.rows;
   }
@@ -81,10 +93,16 @@ export async function benchFleet(): Promise<Record<string, number | string>> {
     }
     const csv = join(dir, 'rows-1000.csv');
     await writeRows(csv, 1000);
-    const s = child('svg', csv, join(dir, 'out-svg'));
-    const plain = child('generate', csv, join(dir, 'out-plain'));
-    results['fleet.svg_qr_s_per_1000'] = round(Math.max(0, s.ms - plain.ms) / 1000, 3);
-    results['fleet.generate_1000_with_svg_s'] = round(s.ms / 1000, 3);
+    const ms: Record<string, number> = {};
+    for (const mode of Object.keys(OUTPUTS)) ms[mode] = child(mode, csv, join(dir, `out-${mode}`)).ms;
+    const per1000 = (more: number, less: number) => round(Math.max(0, more - less) / 1000, 3);
+    results['fleet.generate_1000_exports_only_s'] = round(ms.generate / 1000, 3);
+    results['fleet.svg_qr_s_per_1000'] = per1000(ms.svg, ms.generate);
+    results['fleet.png_qr_s_per_1000'] = per1000(ms.png, ms.generate);
+    // Labels draw their own QR codes when no images are written; the PDF figure is on top of the HTML sheet.
+    results['fleet.html_labels_s_per_1000'] = per1000(ms['labels-html'], ms.generate);
+    results['fleet.pdf_labels_s_per_1000'] = per1000(ms['labels-pdf'], ms['labels-html']);
+    results['fleet.generate_1000_defaults_s'] = round(ms.defaults / 1000, 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 // real REPL for the espruino CLI: echo (off for lines starting with DLE 0x10), the ">" prompt,
 // Ctrl-C, Alt-Enter continuation, a line runs once its brackets balance, "=result" after echoed
 // lines, "Uncaught Error: ..." on exceptions, reset()/load() deferred to the end of the line.
-// Commands run in a vm sandbox with print, require("Storage"), process.env, E.CRC32/E.reboot, atob/btoa
+// Commands run in a vm sandbox with print, require("Storage"), process.env, getSerial, E.CRC32/E.reboot, atob/btoa
 // and timers. Storage enforces what the chip enforces (28-byte names silently truncated, no
 // zero-length files, writes at an offset only into still-erased bytes, a fixed capacity with 32-byte
 // headers and 4-byte alignment), so a tool that works here is not merely lucky.
@@ -99,6 +99,10 @@ export class FakeStorage {
   compact(): void {
     this.trash = 0;
   }
+  /** Every file with its content, e.g. to boot the simulator with what a tool wrote here. */
+  contents(): Record<string, string> {
+    return Object.fromEntries(this.files.map((f) => [f.name, f.data.toString("latin1")]));
+  }
 }
 
 export interface FakeEspruinoOptions {
@@ -109,6 +113,7 @@ export interface FakeEspruinoOptions {
   silent?: boolean; // accept connections but never answer (a board at the wrong baud rate)
   runBootCode?: boolean; // evaluate .bootcde on load()/boot (only for small test bundles)
   tamper?: (line: string) => string; // rewrite each received line before it runs (a lossy link)
+  serial?: string; // getSerial(): the chip's MAC as Espruino formats it, default "5ccf7f01-0203"
 }
 
 /** The fake board. `events` records reset/load/reboot/connect in order. */
@@ -275,6 +280,7 @@ export class FakeEspruino {
         if (m === "Storage") return storage;
         throw new EspruinoError(`Module ${m} not found`);
       },
+      getSerial: () => this.opts.serial ?? "5ccf7f01-0203",
       atob: (s: string) => Buffer.from(String(s), "base64").toString("latin1"),
       btoa: (s: string) => Buffer.from(String(s), "latin1").toString("base64"),
       E: {

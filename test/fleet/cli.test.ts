@@ -107,6 +107,15 @@ describe('fleet CLI (tsx subprocess)', function () {
     assert.ok(!r.stdout.includes(goodRow(9)[2]), 'keys are masked on screen');
     assert.match(readFileSync(csv, 'utf8'), /SN1,2,2,TheThingsStack Device ID,eui-0018b20000000001,eui-0018b20000000009,create-new/);
   });
+  it('reprovision: paired by DevEUI, a changed DevEUI gets a hint on how to pair', () => {
+    const old = t.file('old-eui.csv', csvText(HEADER, [goodRow(1), goodRow(2)]));
+    const neu = t.file('new-eui.csv', csvText(HEADER, [goodRow(9), goodRow(2)]));
+    const r = fleet(['reprovision', '--old', old, '--new', neu]);
+    assert.match(r.stdout, /matched by devEui: .*1 new, 1 gone/);
+    assert.match(r.stderr, /hint: rows were paired by DevEUI.*add a column that stays with the device \(Serial Number/);
+    const same = fleet(['reprovision', '--old', old, '--new', old]);
+    assert.ok(!same.stderr.includes('hint:'), 'no hint when nothing is new and gone');
+  });
   it('reprovision: exit 1 when a new id is still held by another device in TTS', () => {
     const old = t.file('old2.csv', csvText([...HEADER, 'Serial'], [[...goodRow(1), 'SN1'], [...goodRow(2), 'SN2']]));
     const neu = t.file('new2.csv', csvText([...HEADER, 'Serial', 'id'], [[...goodRow(3), 'SN1', 'eui-0018b20000000002']]));

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate, validateFile } from '../../tools/fleet/io/pipeline.ts';
-import { StagedDir } from '../../tools/fleet/io/output-dir.ts';
+import { OutputFolderError, StagedDir } from '../../tools/fleet/io/output-dir.ts';
 import { createProgress } from '../../tools/fleet/io/progress.ts';
 import { csvText, decodePng, decodeSvg, goodRow, HEADER, tempDir } from './helpers.ts';
 
@@ -39,16 +39,14 @@ describe('fleet: CSV dialects', () => {
     assert.equal(i.line, 6);
     assert.equal(v.report.issues.find((x) => x.rule === 'control-char')?.line, 2, 'a line break inside a name is flagged');
   });
-  it('quotes and neutralises name cells in every CSV output', async () => {
+  it('quotes name cells holding the delimiter in every CSV output, and keeps the name whole in the JSON', async () => {
     const out = join(t.dir, 'out');
-    const res = await generate(t.file('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), '"=cmd|\' /C calc\'!A0"'], [...goodRow(2), '"Hall, north"']])), { out, ...QUIET });
+    const res = await generate(t.file('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), '"Hall, north"'], [...goodRow(2), 'Hall; south']])), { out, ...QUIET });
     assert.equal(res.ok, true);
-    for (const f of ['qr-codes.csv', 'blynk-devices.csv', 'tts-devices.csv']) {
-      const text = readFileSync(join(out, f), 'utf8');
-      assert.ok(text.includes("'=cmd|' /C calc'!A0"), f);
-      assert.ok(!/[,;]=cmd/.test(text), f);
-      assert.ok(text.includes('"Hall, north"') || text.includes('Hall, north;'), f);
-    }
+    for (const f of ['qr-codes.csv', 'blynk-devices.csv']) assert.ok(readFileSync(join(out, f), 'utf8').includes('"Hall, north"'), f);
+    assert.ok(readFileSync(join(out, 'tts-devices.csv'), 'utf8').includes(';"Hall; south";'));
+    const names = readFileSync(join(out, 'tts-devices.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).name);
+    assert.deepEqual(names, ['Hall, north', 'Hall; south']);
   });
 });
 
@@ -99,8 +97,16 @@ describe('fleet: hostile input never leaves an output folder', () => {
     const issue = await rejected('q.csv', `${HEADER.join(',')}\n${goodRow(1).join(',')}\n"${goodRow(2).join(',')}\n`, 'csv-syntax');
     assert.equal(issue.line, 3);
   });
-  it('formula cells are rejected with --strict', async () => {
-    await rejected('f.csv', csvText([...HEADER, 'Name'], [[...goodRow(1), "=cmd|' /C calc'!A0"]]), 'formula-cell', { strict: true });
+  it('a formula-injection name is an error naming line and column; nothing is written', async () => {
+    const issue = await rejected('f.csv', csvText([...HEADER, 'Name'], [goodRow(1), [...goodRow(2), "=cmd|' /C calc'!A0"]]), 'formula-cell');
+    assert.deepEqual([issue.severity, issue.line, issue.column, issue.columnName], ['error', 3, 4, 'Name']);
+  });
+  it('a ";" in a comma file\'s header: the error names the delimiter and the columns it saw; quoting that cell fixes it', async () => {
+    const rows = csvText(HEADER, [goodRow(1)]).split('\n').slice(1).join('\n');
+    const issue = await rejected('semi.csv', `${HEADER.join(',')},Notes; internal\n${rows.replace('\n', ',x\n')}`, 'header-missing-column');
+    assert.match(issue.message, /read with delimiter ";"\), 2 column\(s\): "Device EUI,Join EUI,Application Key,Notes", "internal"; .*quote the header cell that holds the ";"/);
+    const v = await validateFile(t.file('quoted.csv', `${HEADER.join(',')},"Notes; internal"\n${rows.replace('\n', ',x\n')}`));
+    assert.equal(v.report.ok, true, JSON.stringify(v.report.issues));
   });
   it('an empty file and a header-only file are refused', async () => {
     await rejected('empty.csv', '', 'no-rows');
@@ -123,6 +129,43 @@ describe('fleet: hostile input never leaves an output folder', () => {
     const out = join(t.dir, 'out');
     await generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
     await assert.rejects(generate(t.file('good.csv'), { out, ...QUIET }), /already exists/);
+  });
+  it('--force refuses a folder that is not an earlier output, and leaves its files alone', async () => {
+    const out = join(t.dir, 'mine');
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'keep me');
+    const input = t.file('good.csv', csvText(HEADER, [goodRow(1)]));
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), /--force replaces only an earlier output folder of this tool \(one with its manifest\.json\)/);
+    assert.deepEqual(readdirSync(out), ['notes.txt']);
+    assert.deepEqual(readdirSync(t.dir).sort(), ['good.csv', 'mine']);
+  });
+  it('--force never replaces the folder holding the input, even an earlier output (-o . --force)', async () => {
+    const out = join(t.dir, 'out');
+    const first = await generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
+    assert.equal(first.ok, true);
+    const input = join(out, 'devices.csv');
+    writeFileSync(input, csvText(HEADER, [goodRow(2)]));
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), OutputFolderError);
+    await assert.rejects(generate(input, { out, force: true, ...QUIET }), /holds the input file/);
+    assert.ok(existsSync(input), 'the input file is still there');
+    await assert.rejects(generate(t.file('good.csv'), { out: t.dir, force: true, ...QUIET }), /holds the input file/);
+    assert.ok(existsSync(t.file('good.csv')));
+  });
+  it('--force replaces an earlier output folder', async () => {
+    const out = join(t.dir, 'out');
+    await generate(t.file('one.csv', csvText(HEADER, [goodRow(1)])), { out, ...QUIET });
+    const res = await generate(t.file('two.csv', csvText(HEADER, [goodRow(2)])), { out, force: true, ...QUIET });
+    assert.equal(res.ok, true);
+    assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).input, 'two.csv');
+  });
+  it('an output folder below a file is a clear error, not EEXIST', async () => {
+    t.file('plain', 'x');
+    await assert.rejects(generate(t.file('good.csv', csvText(HEADER, [goodRow(1)])), { out: join(t.dir, 'plain', 'out'), ...QUIET }),
+      /cannot create the output folder .*plain[/\\]out: .*plain is a file, not a folder/);
+  });
+  it('a missing input file is named as such', async () => {
+    const missing = join(t.dir, 'nope.csv');
+    await assert.rejects(validateFile(missing), (e: Error) => e.message === `no such file: ${missing}`);
   });
   it('a staged folder that is aborted leaves nothing behind', async () => {
     const out = join(t.dir, 'staged');
@@ -210,6 +253,36 @@ describe('fleet: token-only files', () => {
       assert.ok(!readFileSync(join(out, 'qr-codes.csv'), 'utf8').includes('Ab3d'), 'auth tokens are not copied to print files');
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('fleet: options and pagination', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => { t = tempDir(); });
+  afterEach(() => t.cleanup());
+
+  it('a bad --profile-id or --org-id is reported once, not once per row, and stops', async () => {
+    const f = t.file('many.csv', csvText(HEADER, Array.from({ length: 2000 }, (_, i) => goodRow(i + 1))));
+    for (const [opts, rule] of [[{ profileId: 'XYZ' }, 'profile-id-format'], [{ orgId: 'abc' }, 'org-id-format']] as const) {
+      const v = await validateFile(f, { ...opts, maxIssues: 5000 });
+      assert.deepEqual(v.report.issues.map((i) => [i.rule, i.line]), [[rule, undefined]], rule);
+      assert.equal(v.report.errors, 1);
+      assert.equal(v.report.ok, false);
+    }
+  });
+  it('HTML label pages break after the same labels as the PDF when some rows have no QR', async () => {
+    // 30 token rows, every third without a QR token: 20 labels, 21 per A4 page -> one page.
+    const rows = Array.from({ length: 30 }, (_, i) => [`${'A'.repeat(28)}${String(i).padStart(4, '0')}`, i % 3 === 2 ? '' : `sqr_${i}`]);
+    const out = join(t.dir, 'out');
+    const res = await generate(t.file('tok.csv', csvText(['Auth Token', 'QR Token'], rows)), { out, images: [], labels: ['a4', 'letter'] });
+    assert.equal(res.ok, true, JSON.stringify(res.report.issues));
+    for (const [paper, pages] of [['a4', 1], ['letter', 2]] as const) {
+      const html = readFileSync(join(out, `labels-${paper}.html`), 'utf8');
+      const pdf = readFileSync(join(out, `labels-${paper}.pdf`)).toString('latin1');
+      assert.equal(html.match(/class="label"/g)!.length, 20, paper);
+      assert.equal(html.match(/<section class="sheet">/g)!.length, pages, `${paper} HTML pages`);
+      assert.equal(pdf.match(/\/Type \/Page\b/g)!.length, pages, `${paper} PDF pages`);
     }
   });
 });

@@ -141,13 +141,18 @@ describe('fleet: validation rules (§5.1), one case each', () => {
     const r = validateRows([...HEADER, 'Name'], [[...goodRow(1), 'Sensor\u001b[31m']]);
     assert.equal(hit(r, 'control-char')!.severity, 'error');
   });
-  it('formula-cell: each of = + - @ at the start of a name or serial', () => {
+  it('formula-cell: each of = + - @ at the start of a name, serial or description is an error naming line and column', () => {
     for (const v of ['=cmd|\' /C calc\'!A0', '+1+1', '-2+3', '@SUM(A1)']) {
-      const r = validateRows([...HEADER, 'Name', 'Serial'], [[...goodRow(1), v, 'SN1'], [...goodRow(2), 'ok', v]], { qrSerial: false });
+      const r = validateRows([...HEADER, 'Name', 'Serial', 'Description'], [[...goodRow(1), v, 'SN1', 'ok'], [...goodRow(2), 'ok', v, 'ok'], [...goodRow(3), 'ok', 'SN3', v]], { qrSerial: false });
       const hits = r.issues.filter((i) => i.rule === 'formula-cell');
-      assert.equal(hits.length, 2, v);
-      assert.equal(hits[0].severity, 'warning');
+      assert.deepEqual(hits.map((h) => [h.severity, h.line, h.column]), [['error', 2, 4], ['error', 3, 5], ['error', 4, 6]], v);
+      assert.match(hits[0].message, /starts with a letter or digit/);
+      assert.equal(r.ok, false);
     }
+  });
+  it('formula-cell: a sign inside the text is fine', () => {
+    const r = validateRows([...HEADER, 'Name'], [[...goodRow(1), 'Pump -2 = spare']]);
+    assert.equal(hit(r, 'formula-cell'), undefined);
   });
   it('auth-token-format: 31 characters', () => {
     const r = validateRows(['Auth Token'], [['A'.repeat(31)]]);

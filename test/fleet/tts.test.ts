@@ -106,6 +106,14 @@ describe('fleet: LoRaWAN version pairing (§4.5)', () => {
     assert.equal(p.rule, 'tts-phy-version');
     assert.match(p.message, /RP002_V1_0_4/);
   });
+  it('"1.0.3" with MAC 1.0.3 names both spellings and the one that pairs (1.0.3-a)', () => {
+    const p = checkTtsOptions({ macVersion: '1.0.3', phyVersion: '1.0.3' }).problems[0];
+    assert.equal(p.rule, 'tts-phy-version');
+    assert.match(p.message, /RP001 1\.0\.3 revision A is 1\.0\.3-a/);
+    assert.match(p.message, /RP002_V1_0_3/);
+    assert.match(p.message, /with MAC_V1_0_3 use PHY_V1_0_3_REV_A \(1\.0\.3-a\)/);
+    assert.equal(checkTtsOptions({ macVersion: '1.0.3', phyVersion: '1.0.3-a' }).problems.length, 0, 'the suggestion is accepted');
+  });
   it('rejects an unknown MAC version', () => {
     assert.equal(checkTtsOptions({ macVersion: '1.2' }).problems[0].rule, 'tts-mac-version');
   });

@@ -15,12 +15,12 @@ import type { Device } from './core/device.ts';
 import { chooseMatch, planCsv, planReprovision, type MatchBy, type ReprovisionPlan } from './core/reprovision.ts';
 import { RULES, type RuleId } from './core/rules.ts';
 import {
-  LOG_HEADER, logLine, maskToken, runTokenBatch, writeToken,
-  type BatchIO, type LogRecord, type StorageWriter, type TokenEntry,
+  boardInspector, LOG_HEADER, logLine, maskToken, runTokenBatch, TokenError, usedTokens, writeTokenChecked,
+  type BatchIO, type BoardInspector, type LogRecord, type StorageWriter, type TokenEntry,
 } from './core/token-batch.ts';
 import { parseScannedCode, type ScanResult } from './core/tr005.ts';
 import { buildDevice, type ValidationReport } from './core/validator.ts';
-import { abortAllStaged, OutputExistsError } from './io/output-dir.ts';
+import { abortAllStaged, OutputFolderError } from './io/output-dir.ts';
 import { formatIssue, generate, validateFile, type FileValidateOptions, type ImageFormat } from './io/pipeline.ts';
 import { FleetInputError, openCsv } from './io/read-csv.ts';
 import type { PaperId } from './core/labels.ts';
@@ -227,6 +227,11 @@ async function cmdReprovision(o: { old: string; new: string; match?: string; csv
   const plan = planReprovision(olds.devices, news.devices, matchBy);
   if (o.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
   else printPlan(plan);
+  if (matchBy === 'devEui' && plan.added.length && plan.removed.length) {
+    // A swapped radio module has a new DevEUI, so paired by DevEUI it looks like one device gone and another new.
+    process.stderr.write(`hint: rows were paired by DevEUI, so a device whose DevEUI changed shows as ${plan.added.length} new and ${plan.removed.length} gone instead of as metafield edits; `
+      + 'add a column that stays with the device (Serial Number, Device Name or TheThingsStack Device ID) to both files, or pass --match serial|name|device-id\n');
+  }
   if (o.csv) {
     if (!plan.ok) process.stderr.write(`not writing ${o.csv}: resolve the collisions first\n`);
     else await fsp.writeFile(o.csv, planCsv(plan));
@@ -234,10 +239,10 @@ async function cmdReprovision(o: { old: string; new: string; match?: string; csv
   return plan.ok ? 0 : EXIT_REJECTED;
 }
 
-async function loadWriter(): Promise<StorageWriter> {
+async function loadBoardLib(): Promise<{ writer: StorageWriter; inspect: BoardInspector }> {
   try {
     const lib = await import('../lib/espruino.ts');
-    return lib.writeStorageFiles;
+    return { writer: lib.writeStorageFiles, inspect: boardInspector(lib.evaluate) };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND') throw new UsageError('the board library tools/lib/espruino.ts is not installed in this checkout');
@@ -256,7 +261,7 @@ async function readLog(path: string): Promise<LogRecord[]> {
   const rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
   return rows.map((r, i) => {
     if (!r.token || (r.status !== 'written' && r.status !== 'failed')) throw new UsageError(`${path} line ${i + 2} is not a token log record; is --log pointing at the right file?`);
-    return { time: r.time, line: Number(r.line), serial: r.serial, name: r.name, token: r.token, port: r.port, status: r.status, detail: r.detail };
+    return { time: r.time, line: Number(r.line), serial: r.serial, name: r.name, token: r.token, port: r.port, board: r.board ?? '', status: r.status, detail: r.detail };
   });
 }
 
@@ -280,6 +285,7 @@ interface TokenCliOpts {
   count?: number;
   dryRun?: boolean;
   retryFailed?: boolean;
+  overwrite?: boolean;
   maxErrors: number;
 }
 
@@ -288,13 +294,21 @@ async function cmdToken(o: TokenCliOpts): Promise<number> {
   if (!!o.token === !!o.csv) throw new UsageError('give either --token <token> (one board) or --csv <tokens.csv> (a batch)');
   const target = { port: o.port, ...(o.baud ? { baud: o.baud } : {}) };
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const writer = await loadWriter();
+  const { writer, inspect } = await loadBoardLib();
 
   if (o.token) {
     const token = o.token === '-' ? (await readStdin()).trim() : o.token.trim();
-    const steps = await writeToken({ target, token, writer, dryRun: o.dryRun, log: say });
-    if (o.dryRun) process.stdout.write(steps.join('\n') + '\n');
-    else say(`wrote token ${maskToken(token)} to the board on ${o.port}`);
+    let res;
+    try {
+      res = await writeTokenChecked({ target, token, writer, inspect, overwrite: o.overwrite, dryRun: o.dryRun, log: say });
+    } catch (e) {
+      if (!(e instanceof TokenError) || !e.hint) throw e;
+      say(`fleet: ${e.message}\n  hint: ${e.hint}`);
+      return EXIT_REJECTED;
+    }
+    if (!res.written) say(`the board on ${o.port} already holds token ${maskToken(token)}; nothing to do`);
+    else if (o.dryRun) process.stdout.write(res.steps.join('\n') + '\n');
+    else say(`wrote token ${maskToken(token)} to the board on ${o.port}${o.overwrite ? ' (its stored configuration erased)' : ''}`);
     return 0;
   }
 
@@ -308,18 +322,29 @@ async function cmdToken(o: TokenCliOpts): Promise<number> {
   const known = new Set(entries.map((e) => e.token));
   const strangers = previous.filter((r) => !known.has(r.token)).length;
   if (strangers) say(`warning: ${strangers} record(s) in ${logPath} are for tokens not in ${csv}; is this the right log?`);
+  const used = usedTokens(previous, o.retryFailed);
+  if (entries.length > 0 && entries.every((e) => used.has(e.token))) {
+    const failed = entries.filter((e) => used.get(e.token) === 'failed').length;
+    say(`fleet: all ${entries.length} tokens in ${csv} are already assigned (see ${logPath})${failed ? `; ${failed} of them failed to write: --retry-failed hands those out again if their boards were set aside` : ''}`);
+    return EXIT_REJECTED;
+  }
 
   const interactive = !o.yes && !o.dryRun;
   if (interactive && !process.stdin.isTTY) throw new UsageError('batch mode prompts between boards; without a terminal pass --yes (writes one board per run, or --count n)');
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stderr }) : undefined;
   const io: BatchIO = {
     writer,
+    inspect,
     say,
     now: () => new Date(),
     async nextBoard(entry, done, remaining) {
       if (!rl) return 'write';
       const answer = await rl.question(`Connect the next board${entry.serial ? ` (label: serial ${entry.serial})` : ''} and press Enter — ${remaining} token(s) left, ${done} done this run; q to stop: `);
       return answer.trim().toLowerCase().startsWith('q') ? 'quit' : 'write';
+    },
+    async onRefused() {
+      if (!rl) return 'quit';
+      return 'again';
     },
     async onFailure() {
       if (!rl) return 'quit';
@@ -335,10 +360,11 @@ async function cmdToken(o: TokenCliOpts): Promise<number> {
   };
   try {
     const count = o.count ?? (interactive ? undefined : 1);
-    const summary = await runTokenBatch(entries, previous, { target, count, dryRun: o.dryRun, retryFailed: o.retryFailed }, io);
+    const summary = await runTokenBatch(entries, previous, { target, count, dryRun: o.dryRun, retryFailed: o.retryFailed, overwrite: o.overwrite }, io);
     if (o.dryRun) process.stdout.write(summary.steps.join('\n') + '\n');
     say(`${summary.written} written, ${summary.failed} failed, ${summary.remaining} token(s) left${o.dryRun ? ' (dry run: nothing written, nothing logged)' : `; log: ${logPath}`}`);
-    return summary.stoppedBy === 'failure' || (summary.failed > 0 && !interactive) ? EXIT_REJECTED : 0;
+    const stoppedBad = summary.stoppedBy === 'failure' || summary.stoppedBy === 'refused';
+    return stoppedBad || (summary.failed > 0 && !interactive) ? EXIT_REJECTED : 0;
   } finally {
     rl?.close();
   }
@@ -368,7 +394,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addValidationOptions(program.command('generate <csv>').description('validate, then write QR codes, label sheets, Blynk and TTS import files into --out'))
     .requiredOption('-o, --out <folder>', 'output folder (must not exist unless --force)')
-    .option('--force', 'replace the output folder if it exists')
+    .option('--force', 'replace an earlier output folder of this tool (one with its manifest.json)')
     .option('--checksum', 'append the TR005 CheckSum field (:C + CRC-16/MODBUS)')
     .option('--images <formats>', 'QR image formats: svg,png', list(['svg', 'png'] as const, 'image format'), ['svg', 'png'])
     .option('--no-images', 'no QR image files')
@@ -403,6 +429,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--count <n>', 'boards to do in this run', positiveInt)
     .option('--dry-run', 'print the exact steps; touch no board and no log')
     .option('--retry-failed', 'hand out again tokens whose write failed earlier (only if that board was set aside)')
+    .option('--overwrite', 'write even if the board already holds a token or a stored configuration; erases that configuration so the new token is used')
     .option('--max-errors <n>', 'how many validation messages to print', positiveInt, 50)
     .action(run(cmdToken));
 
@@ -423,7 +450,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code?.startsWith('commander.')) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof OutputExistsError) {
+    if (err instanceof UsageError || err instanceof OutputFolderError) {
       process.stderr.write(`fleet: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -65,7 +65,7 @@ export interface ColumnMap {
 }
 
 /** Maps a header row to fields; problems are reported, not thrown, so all are shown at once. */
-export function mapHeader(header: readonly string[]): { map?: ColumnMap; problems: HeaderProblem[] } {
+export function mapHeader(header: readonly string[], delimiter?: string): { map?: ColumnMap; problems: HeaderProblem[] } {
   const problems: HeaderProblem[] = [];
   const index: Partial<Record<Field, number>> = {};
   header.forEach((cell, i) => {
@@ -95,9 +95,14 @@ export function mapHeader(header: readonly string[]): { map?: ColumnMap; problem
       }
     }
   } else if (index.authToken === undefined && index.qrToken === undefined) {
+    const seen = `${header.length} column(s): ${header.slice(0, 6).map((h) => `"${printable(h, 80)}"`).join(', ')}${header.length > 6 ? ', …' : ''}`;
+    // The delimiter is ";" whenever the header line holds one, so a ";" inside a comma file's header cell swallows the header.
+    const why = delimiter === ';' && header.some((h) => h.includes(','))
+      ? '; the header line holds a ";", so the file was read as ";"-separated: if it is comma-separated, quote the header cell that holds the ";" or remove the ";"'
+      : '';
     problems.push({
       severity: 'error', rule: 'header-missing-column',
-      message: `no known columns in the header (${header.slice(0, 6).map((h) => `"${printable(h)}"`).join(', ')}); expected "Device EUI,Join EUI,Application Key", or "Auth Token"/"QR Token" for a token file`,
+      message: `no known columns in the header${delimiter ? ` (read with delimiter "${delimiter}")` : ''}, ${seen}${why}; expected "Device EUI,Join EUI,Application Key", or "Auth Token"/"QR Token" for a token file`,
     });
   }
   if (problems.some((p) => p.severity === 'error')) return { problems };

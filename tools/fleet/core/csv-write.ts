@@ -4,6 +4,10 @@
  * from the input are prefixed with `'` (the OWASP "CSV injection" advice). Identifiers
  * (EUIs, keys, ids, tokens) are validated to a fixed alphabet before they get here and
  * are never altered, since changing a token would break the device.
+ *
+ * Hand-written rather than csv-stringify: the writers build one line per device into their
+ * own buffered streams, and the formula guard depends on the column, which a per-column
+ * `text` flag says here; the whole writer is these few functions, round-trip tested.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 

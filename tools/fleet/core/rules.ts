@@ -57,7 +57,7 @@ export const RULES = {
   'name-too-long': { severity: 'error', meaning: 'TTS device names are at most 50 characters.' },
   'description-too-long': { severity: 'error', meaning: 'TTS device descriptions are at most 2000 characters.' },
   'control-char': { severity: 'error', meaning: 'A text cell holds a control character (tab, line break, escape); labels and CSV exports would be garbled.' },
-  'formula-cell': { severity: 'warning', meaning: 'The cell starts with = + - @ and a spreadsheet would run it as a formula. CSV outputs prefix it with an apostrophe.' },
+  'formula-cell': { severity: 'error', meaning: 'A name, serial or description starts with = + - @ (or a tab or CR), so a spreadsheet opening any of the exports would run it as a formula (CSV injection). Change the cell so it starts with a letter or digit.' },
   'auth-token-format': { severity: 'error', meaning: 'A Blynk auth token is exactly 32 characters of A-Z a-z 0-9 - _.' },
   'qr-token-format': { severity: 'error', meaning: 'A Blynk QR (claim) token holds only A-Z a-z 0-9 - _ (at most 128).' },
   'org-id-format': { severity: 'error', meaning: 'A Blynk organization id is a whole number.' },
@@ -185,7 +185,9 @@ export const FIELD_CHECKS: readonly FieldCheck[] = [
   },
   {
     rule: 'formula-cell', fields: ['name', 'serial', 'description'],
-    test: (v) => (looksLikeFormula(v) ? `starts with "${v[0]}", so a spreadsheet would run it as a formula; CSV outputs will prefix it with '` : undefined),
+    test: (v) => (looksLikeFormula(v)
+      ? `starts with ${JSON.stringify(v[0])}, so a spreadsheet opening the exports would run it as a formula; change the cell so it starts with a letter or digit`
+      : undefined),
   },
   {
     rule: 'serial-tts-format', fields: ['serial'],

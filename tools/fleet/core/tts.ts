@@ -127,6 +127,14 @@ export function resolvePhyVersion(text: string): string | undefined {
   return resolveVersion(PHY_VERSIONS, text);
 }
 
+/** The PHY versions a MAC version pairs with, each with its shortest alias: `PHY_V1_0_3_REV_A (1.0.3-a)`. */
+function pairsText(mac: string): string {
+  return MAC_PHY_PAIRS[mac].map((name) => {
+    const short = PHY_VERSIONS.find((v) => v.name === name)?.aliases.filter((a) => /^[0-9]/.test(a)).pop();
+    return short ? `${name} (${short})` : name;
+  }).join(' or ');
+}
+
 export interface TtsOptionsInput {
   frequencyPlan?: string;
   macVersion?: string;
@@ -163,16 +171,19 @@ export function checkTtsOptions(input: TtsOptionsInput): { settings: TtsSettings
   if (input.phyVersion !== undefined) {
     settings.phyVersion = resolvePhyVersion(input.phyVersion);
     if (!settings.phyVersion) {
-      const hint = /^1\.0\.[0-4]$/.test(input.phyVersion.trim())
-        ? `; RP002 versions have no dotted form, write RP002_V${input.phyVersion.trim().replace(/\./g, '_')}`
-        : '';
-      problems.push({ rule: 'tts-phy-version', message: `regional-parameters version "${input.phyVersion}" is unknown${hint}; use one of ${PHY_VERSIONS.map((v) => v.name).join(', ')}` });
+      const t = input.phyVersion.trim();
+      const message = /^1\.0\.[0-4]$/.test(t)
+        ? `regional-parameters version "${t}" is ambiguous: ${[
+          resolvePhyVersion(`${t}-a`) ? `RP001 ${t} revision A is ${t}-a` : '',
+          `RP002 versions have no dotted form, write RP002_V${t.replace(/\./g, '_')}`,
+        ].filter(Boolean).join('; ')}${settings.macVersion ? `; with ${settings.macVersion} use ${pairsText(settings.macVersion)}` : ''}`
+        : `regional-parameters version "${input.phyVersion}" is unknown; use one of ${PHY_VERSIONS.map((v) => v.name).join(', ')}`;
+      problems.push({ rule: 'tts-phy-version', message });
     }
   }
   if (settings.macVersion && settings.phyVersion) {
-    const allowed = MAC_PHY_PAIRS[settings.macVersion];
-    if (!allowed.includes(settings.phyVersion)) {
-      problems.push({ rule: 'tts-version-pair', message: `LoRaWAN ${settings.macVersion} does not pair with ${settings.phyVersion}; with ${settings.macVersion} use ${allowed.join(' or ')}` });
+    if (!MAC_PHY_PAIRS[settings.macVersion].includes(settings.phyVersion)) {
+      problems.push({ rule: 'tts-version-pair', message: `LoRaWAN ${settings.macVersion} does not pair with ${settings.phyVersion}; with ${settings.macVersion} use ${pairsText(settings.macVersion)}` });
     }
   }
   if (input.frequencyPlan !== undefined) {

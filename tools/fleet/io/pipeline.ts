@@ -16,7 +16,7 @@ import { encodeTr005 } from '../core/tr005.ts';
 import { checkTtsOptions, ttsCsvColumns, ttsCsvHeader, ttsCsvRow, ttsJsonLine, type TtsOptionsInput, type TtsSettings } from '../core/tts.ts';
 import { BatchValidator, buildDevice, IssueLog, type ValidateOptions, type ValidationReport } from '../core/validator.ts';
 import { qrPng, qrSvg } from './images.ts';
-import { StagedDir } from './output-dir.ts';
+import { GENERATOR, MANIFEST, StagedDir } from './output-dir.ts';
 import { PdfLabelSheet } from './pdf.ts';
 import { createProgress } from './progress.ts';
 import { FleetInputError, openCsv } from './read-csv.ts';
@@ -50,6 +50,8 @@ export async function validateFile(path: string, opts: FileValidateOptions = {})
   if (opts.orgId !== undefined && !/^[0-9]{1,10}$/.test(opts.orgId)) {
     log.add({ rule: 'org-id-format', severity: 'error', message: `--org-id "${opts.orgId}" is not a whole number` });
   }
+  // A bad option would fail every row the same way (100k rows, 100k messages): say it once and stop.
+  if (log.errors > 0) return { report: log.toReport([], 0), tts: settings, size: 0, mtimeMs: 0 };
 
   let file;
   try {
@@ -57,7 +59,7 @@ export async function validateFile(path: string, opts: FileValidateOptions = {})
   } catch (e) {
     return { report: fatal(log, e, [], 0), tts: settings, size: 0, mtimeMs: 0 };
   }
-  const { map, problems: headerProblems } = mapHeader(file.header);
+  const { map, problems: headerProblems } = mapHeader(file.header, file.delimiter);
   for (const p of headerProblems) {
     log.add({ rule: p.rule, severity: p.severity, line: file.headerLine, column: p.column, columnName: p.column ? file.header[p.column - 1] : undefined, message: p.message });
   }
@@ -194,11 +196,11 @@ function blynkColumns(map: ColumnMap): CsvColumn<Device>[] {
 
 /** Pass 1, then (only if clean) pass 2 into a staged folder. Nothing is written on failure. */
 export async function generate(path: string, opts: GenerateOptions): Promise<GenerateResult> {
-  StagedDir.check(opts.out, opts.force);
+  StagedDir.check(opts.out, opts.force, [path]);
   const v = await validateFile(path, opts);
   if (!v.report.ok || !v.map) return { ok: false, report: v.report, files: [], images: 0, rows: v.report.rows };
   const map = v.map;
-  const staged = await StagedDir.create(opts.out, { force: opts.force });
+  const staged = await StagedDir.create(opts.out, { force: opts.force, inputs: [path] });
   try {
     const res = await writeOutputs(path, staged, map, v, opts);
     await staged.commit();
@@ -262,6 +264,7 @@ async function writeOutputs(
   const ctx = { kind: map.kind, qrSerial };
   const progress = createProgress({ label: 'generating', totalBytes: file.size, enabled: !!opts.progress });
   let rows = 0;
+  let labels = 0;
   let images = 0;
   let pending: Promise<void>[] = [];
   const writeImage = async (rel: string, data: string | Buffer) => {
@@ -317,8 +320,10 @@ async function writeOutputs(
           serial: device.serial || undefined, name: device.name || undefined,
           hint: labelQr === 'token' ? 'Scan in the Blynk app' : undefined,
         };
-        for (const h of html) await h.out.write(labelHtml(h.paper, label, rows));
+        // Pages break by labels, not rows (rows without a QR get no label), as in the PDF.
+        for (const h of html) await h.out.write(labelHtml(h.paper, label, labels));
         for (const p of pdfs) p.add(label);
+        labels++;
       }
     }
     if ((++rows & 255) === 0) progress.update(rows, file.bytesRead());
@@ -339,7 +344,7 @@ async function writeOutputs(
   for (const p of pdfs) await p.close();
 
   const manifest = {
-    generator: 'espruino-edgent fleet',
+    generator: GENERATOR,
     input: basename(path),
     kind: map.kind,
     rows,
@@ -348,10 +353,10 @@ async function writeOutputs(
     tts: lora ? { ...v.tts, csvHeader: ttsCsvHeader(shape).trim() } : undefined,
     images: { formats: imageDirs.length ? formats : [], count: images, folders: imageDirs },
     labels: papers,
-    files: [...files, 'manifest.json'],
+    files: [...files, MANIFEST],
   };
-  files.push('manifest.json');
-  await fsp.writeFile(staged.file('manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  files.push(MANIFEST);
+  await fsp.writeFile(staged.file(MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   return { files, images, rows };
 }
 

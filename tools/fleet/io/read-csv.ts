@@ -19,6 +19,20 @@ export class FleetInputError extends Error {
   }
 }
 
+/** The input cannot be opened at all (missing, a folder, no permission): an I/O problem, not bad content. */
+export class InputFileError extends Error {}
+
+async function statInput(path: string) {
+  try {
+    return await fsp.stat(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputFileError(`no such file: ${path}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new InputFileError(`no permission to read ${path}`);
+    throw e;
+  }
+}
+
 export interface CsvRow {
   cells: string[];
   /** 1-based line where the row starts. */
@@ -96,8 +110,8 @@ function lineBreaks(raw: string): number {
 
 /** Looks at the start of the file before streaming it: emptiness, encoding, delimiter. */
 async function sniff(path: string): Promise<{ delimiter: ',' | ';'; size: number; mtimeMs: number }> {
-  const stat = await fsp.stat(path);
-  if (!stat.isFile()) throw new FleetInputError('file-not-text', `${path} is not a file`);
+  const stat = await statInput(path);
+  if (!stat.isFile()) throw new InputFileError(`${path} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; give the CSV file itself`);
   const fh = await fsp.open(path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(MAX_LINE_BYTES + 4, stat.size));
@@ -117,7 +131,9 @@ async function sniff(path: string): Promise<{ delimiter: ',' | ';'; size: number
       throw new FleetInputError('file-not-text', 'line 1 holds NUL bytes: this is not a CSV text file', 1);
     }
     const first = head.subarray(start, end).toString('utf8');
-    return { delimiter: first.includes(';') ? ';' : ',', size: stat.size, mtimeMs: stat.mtimeMs };
+    // TTS's rule (";" when the header has one), except that a ";" inside a quoted header cell does not count.
+    const unquoted = first.replace(/"(?:[^"]|"")*"/g, '');
+    return { delimiter: unquoted.includes(';') ? ';' : ',', size: stat.size, mtimeMs: stat.mtimeMs };
   } finally {
     await fh.close();
   }

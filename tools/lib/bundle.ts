@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { EspruinoCliError, type Family } from "./espruino.ts";
 import { readIdentity, buildRecord } from "../../scripts/identity.js";
 
@@ -68,7 +69,7 @@ export type BuildRecord = ReturnType<typeof buildRecord>;
 /** The identity a build would compile in now (environment over edgent.config.json). */
 export function wantedRecord(root: string, env: NodeJS.ProcessEnv = process.env): BuildRecord {
   try {
-    return buildRecord(readIdentity(env, join(root, "edgent.config.json")));
+    return buildRecord(readIdentity(env, pathToFileURL(join(root, "edgent.config.json"))));
   } catch (e) {
     const problems = (e as Error).message.split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4));
     throw new EspruinoCliError(`invalid device identity: ${problems.join("; ") || (e as Error).message}`,

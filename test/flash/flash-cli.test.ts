@@ -107,7 +107,7 @@ describe("npm run flash --dry-run", function () {
       writeRecord(own, "nodemcu", { ...PLANT, templateId: "TMPL4xxxxxxxx", templateName: "My Device" });
       const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", own, "--dry-run"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /\nwarning: template TMPL4xxxxxxxx "My Device" is the placeholder of edgent\.config\.json; no Blynk template has it, so the app cannot add this device\n {2}hint: set BLYNK_TEMPLATE_ID and BLYNK_TEMPLATE_NAME .* in edgent\.config\.json or the environment\n2\. probe/);
+      assert.match(r.stdout, /\nwarning: the identity is still the placeholder of edgent\.config\.json \(template TMPL4xxxxxxxx "My Device"\); the Blynk app will not match it to your template\n {2}hint: set BLYNK_TEMPLATE_ID and BLYNK_TEMPLATE_NAME .* in edgent\.config\.json or the environment\n2\. probe/);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
-// `npm run flash`: bundle -> probe (family, free Storage) -> write .bootcde (erase .wificfg and,
-// on request, the config) -> restart -> console. Each device step is one espruino CLI run made by
-// tools/lib/espruino.ts; with dryRun the same steps are printed and no port is opened.
+// `npm run flash`: bundle (rebuilt when stale) -> probe (chip, free Storage) -> write .bootcde
+// (erase .wificfg and, on request, the config) -> restart -> console. Each device step is one
+// espruino CLI run made by tools/lib/espruino.ts; with dryRun the same steps are printed and no port
+// is opened.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, join, relative } from "node:path";
 import {
@@ -109,11 +110,12 @@ export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
   const bundle = o.dryRun && build ? undefined : readFileSync(state.path);
   const size = bundle?.length;
   if (o.dryRun && !build) say(`1. bundle  ${show(state.path)}: ${size!.toLocaleString("en-US")} bytes${o.dist ? " (--dist: never rebuilt)" : ""}`);
-  const identity = build ? wantedRecord(o.root, o.env) : state.built;
+  // A dry run shows what the build would compile in; a real run what the build wrote.
+  const identity = !build ? state.built : o.dryRun ? wantedRecord(o.root, o.env) : readRecord(distDir, board.id);
   const identityText = identity ? describeRecord(identity) : `unknown (no ${basename(state.path, ".js")}.build.json beside the bundle)`;
   say(o.dryRun ? `          identity: ${identityText}` : `identity: ${identityText}`);
   if (identity && isPlaceholder(identity)) {
-    say(`warning: template ${identity.BLYNK_TEMPLATE_ID} "${identity.BLYNK_TEMPLATE_NAME}" is the placeholder of edgent.config.json; no Blynk template has it, so the app cannot add this device`);
+    say(`warning: the identity is still the placeholder of edgent.config.json (template ${identity.BLYNK_TEMPLATE_ID} "${identity.BLYNK_TEMPLATE_NAME}"); the Blynk app will not match it to your template`);
     io.write(`  hint: set BLYNK_TEMPLATE_ID and BLYNK_TEMPLATE_NAME to your template's (Blynk console, Template, Firmware configuration) in edgent.config.json or the environment\n`);
   }
 

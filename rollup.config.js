@@ -3,8 +3,9 @@
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import replace from "@rollup/plugin-replace";
+import { basename } from "node:path";
 import { loadBoards } from "./scripts/boards.js";
-import { readIdentity } from "./scripts/identity.js";
+import { readIdentity, buildRecord } from "./scripts/identity.js";
 import { checkBundle, formatProblems } from "./scripts/conformance.js";
 
 let identity;
@@ -64,6 +65,16 @@ const conformance = {
   },
 };
 
+// <board>.build.json beside the bundle: the identity compiled in (scripts/identity.js, buildRecord).
+// Written in the same step as the bundle, and not at all when a check above fails.
+const record = {
+  name: "edgent-build-record",
+  generateBundle(opts) {
+    const name = basename(opts.file, ".js") + ".build.json";
+    this.emitFile({ type: "asset", fileName: name, source: JSON.stringify(buildRecord(identity), null, 2) + "\n" });
+  },
+};
+
 export default boards.map((board) => ({
   input: "firmware/main.ts",
   output: {
@@ -82,6 +93,7 @@ export default boards.map((board) => ({
       }),
       fixHoles,
       conformance,
+      record,
     ],
   },
   onwarn(w, warn) {

@@ -1,12 +1,13 @@
 // Device identity for a build: BLYNK_TEMPLATE_ID, BLYNK_TEMPLATE_NAME and BLYNK_FIRMWARE_VERSION
 // come from the environment, else from edgent.config.json in the repository root.
 import { readFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 
 const FILE = new URL("../edgent.config.json", import.meta.url);
 
 /** Returns the identity, or throws an Error whose message says what to fix. */
-export function readIdentity(env = process.env) {
-  const file = existsSync(FILE) ? JSON.parse(readFileSync(FILE, "utf8")) : {};
+export function readIdentity(env = process.env, configFile = FILE) {
+  const file = existsSync(configFile) ? JSON.parse(readFileSync(configFile, "utf8")) : {};
   const pick = (key, fallback) => (env[key] !== undefined && env[key] !== "" ? env[key] : file[key] !== undefined ? String(file[key]) : fallback);
   const id = {
     templateId: pick("BLYNK_TEMPLATE_ID", ""),
@@ -27,4 +28,19 @@ export function readIdentity(env = process.env) {
   if (id.telnet !== "on" && id.telnet !== "off") problems.push(`EDGENT_TELNET "${id.telnet}" must be "on" or "off"`);
   if (problems.length) throw new Error("Invalid device identity:\n  - " + problems.join("\n  - ") + "\n(set them in the environment or in edgent.config.json)");
   return id;
+}
+
+/**
+ * What the build writes beside dist/<board>.js as <board>.build.json: the settings compiled into the
+ * bundle, so a tool can tell that a changed environment needs a rebuild (file dates cannot show it).
+ * The setup code is a WPA2 password: only its hash is kept.
+ */
+export function buildRecord(id) {
+  return {
+    BLYNK_TEMPLATE_ID: id.templateId,
+    BLYNK_TEMPLATE_NAME: id.templateName,
+    BLYNK_FIRMWARE_VERSION: id.firmwareVersion,
+    EDGENT_SETUP_CODE_SHA256: id.setupCode ? createHash("sha256").update(id.setupCode).digest("hex") : "",
+    EDGENT_TELNET: id.telnet,
+  };
 }

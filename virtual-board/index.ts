@@ -73,11 +73,10 @@ export async function loadBoardProfile(id: string): Promise<BoardProfile> {
   return b;
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+/** Listens on `port`; `inUse` is the message when another program has it. */
+function listen(server: Server, port: number, host: string, inUse: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "EADDRINUSE" ? new Error(`port ${port} on ${host} is in use; choose another with --port`) : e)
-    );
+    server.once("error", (e: NodeJS.ErrnoException) => reject(e.code === "EADDRINUSE" ? new Error(inUse) : e));
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
@@ -153,8 +152,10 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
     }
   };
   try {
-    const cp = await listen(control.server, port, listenOn);
-    const pp = await listen(portal.server, portalPortWanted, listenOn);
+    const cp = await listen(control.server, port, listenOn, `port ${port} on ${listenOn} (the control page) is in use; choose another with --port`);
+    const pp = await listen(portal.server, portalPortWanted, listenOn, opts.portalPort === undefined
+      ? `port ${portalPortWanted} on ${listenOn} is in use; the portal needs it (the port after --port ${port}): choose another --port`
+      : `port ${portalPortWanted} on ${listenOn} (the portal) is in use`);
     controlUrl = `http://${urlHost(listenOn)}:${cp}/`;
     portalUrl = `http://${urlHost(listenOn)}:${pp}/`;
     b.portalUrl = portalUrl;

@@ -1,5 +1,9 @@
 // `npm start`: a virtual board in the terminal and the browser. See docs/virtual-board.md.
 import { Command, InvalidArgumentError } from "commander";
+import { fileURLToPath } from "node:url";
+import { dirname, join, relative, resolve } from "node:path";
+import { bundleState, findProfile, runBuild } from "../tools/lib/bundle.ts";
+import { EspruinoCliError } from "../tools/lib/espruino.ts";
 import { startVirtualBoard, DEFAULT_BOARD, DEFAULT_PORT, DEMO_TOKEN } from "./index.ts";
 import { DEFAULT_WORLD } from "./world.ts";
 import { defaultFlashFile } from "./flash-file.ts";
@@ -36,8 +40,24 @@ let held: string[] | undefined = [];
 const out = (line: string) => (held ? held.push(line) : process.stdout.write(line + "\n"));
 const text = (bytes: string) => Buffer.from(bytes, "latin1").toString("utf8");
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Builds dist/<board>.js when it is missing, older than its sources or built with another identity: only that board. */
+async function buildIfStale(board: string): Promise<string> {
+  findProfile(ROOT, board); // an unknown board is a one-line error, not a failed build
+  const dist = join(ROOT, "dist");
+  const state = bundleState(ROOT, dist, board);
+  if (state.stale) {
+    process.stdout.write(dim(`-- ${relative(process.cwd(), state.path) || state.path} ${state.stale}: building it`) + "\n");
+    await runBuild(ROOT, dist, board, "fix the errors above; the virtual board runs the bundle the build makes");
+  }
+  return state.path;
+}
+
 try {
+  const bundle = await buildIfStale(o.board);
   const vb = await startVirtualBoard({
+    bundle,
     board: o.board,
     worldFile: o.world,
     port: o.port,
@@ -82,5 +102,6 @@ try {
 } catch (e) {
   for (const line of held ?? []) process.stdout.write(line + "\n");
   process.stderr.write(`virtual board: ${(e as Error).message}\n`);
+  if (e instanceof EspruinoCliError) process.stderr.write(`  hint: ${e.hint}\n`);
   process.exit(2);
 }

@@ -194,4 +194,23 @@ describe("virtual board in headless Chromium (npm start)", function () {
     await shot(control, "7-control-after-reset");
     assert.notEqual(await badge(), "RUNNING");
   });
+
+  it("resets after the space bar is held 10 s, the same as the mouse", async () => {
+    // Provisioned again the way the Blynk app does it, straight through the portal's API.
+    const r = await fetch(`${vb!.portalUrl}config?ssid=HomeNet&pass=${encodeURIComponent("correct horse")}&blynk=${DEMO_TOKEN}`);
+    assert.equal(r.status, 200);
+    await stateBecomes("RUNNING");
+    await configSays(/HomeNet/);
+    const resets = () => vb!.sim.console.filter((l) => /Resetting configuration!/.test(l)).length;
+    const before = resets();
+    await control.bringToFront();
+    await control.evaluate(() => document.activeElement?.blur()); // space in a text field types a space instead
+    await control.keyboard.down("Space");
+    await holdReaches(10600);
+    assert.match((await control.textContent("#hold-timer")) ?? "", /release to erase/);
+    await control.keyboard.up("Space");
+    await stateBecomes("WAIT_CONFIG");
+    assert.equal(resets(), before + 1, "the console says the configuration was reset");
+    await configSays(/Nothing stored/);
+  });
 });

@@ -1,5 +1,8 @@
 // tools/lib/espruino.ts against the fake telnet REPL (real espruino CLI, real TCP) and its pure parts.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FakeEspruino } from "./fake-espruino.ts";
 import {
   checkFamily, checkSpace, deviceLines, evaluate, eraseStorageFiles, explainFailure, probeBoard, readMarked,
@@ -168,6 +171,21 @@ describe("espruino library checks and messages", () => {
   it("permission denied from the CLI names the group to join", async () => {
     const e = await explainFailure(target, { stdout: "", stderr: "Error: Error: Permission denied, cannot open /dev/ttyUSB0", timedOut: false }, true);
     assert.match(e!.message, /^permission denied on \/dev\/ttyUSB0$/);
+  });
+
+  it("a device node the CLI does not list suggests udev only when udevadm is missing (Linux)", async function () {
+    if (process.platform !== "linux") return this.skip();
+    const path = process.env.PATH;
+    const empty = mkdtempSync(join(tmpdir(), "no-udevadm-"));
+    try {
+      process.env.PATH = empty;
+      const e = await explainFailure({ port: "/dev/null" }, { stdout: "", stderr: "Error: Port /dev/null not found", timedOut: false }, true);
+      assert.equal(e!.message, "the espruino CLI does not list /dev/null as a serial port");
+      assert.match(e!.hint, /udevadm, which is not installed: install udev/);
+    } finally {
+      process.env.PATH = path;
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it("a busy port names the programs that usually hold it", async () => {

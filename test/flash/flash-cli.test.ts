@@ -2,23 +2,34 @@
 // fake Espruino telnet console (or nothing) at the other end. No hardware.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeEspruino } from "./fake-espruino.ts";
 import { runFlash, type Run } from "./run-flash.ts";
+import { buildRecord } from "../../scripts/identity.js";
 
 const REAL_DIST = new URL("../../dist/", import.meta.url).pathname;
 
 let dist: string;
 const NODEMCU = 'print("nodemcu sample");\n';
 const ESP32 = 'print("esp32-devkitc sample");\n';
+const C3 = 'print("esp32-c3-devkitm sample");\n';
+const PLANT = { templateId: "TMPL4abc123", templateName: "Plant Monitor", firmwareVersion: "1.2.3", setupCode: "", telnet: "off" };
+
+/** A build record as the build writes it beside a bundle. */
+function writeRecord(dir: string, board: string, id: Parameters<typeof buildRecord>[0]): void {
+  writeFileSync(join(dir, `${board}.build.json`), JSON.stringify(buildRecord(id)));
+}
 
 /** A dist-like folder with small sample bundles, for the duration of one describe block. */
 function useSampleDist(): void {
   before(() => {
     dist = mkdtempSync(join(tmpdir(), "flash-test-dist-"));
     writeFileSync(join(dist, "nodemcu.js"), NODEMCU);
+    writeRecord(dist, "nodemcu", PLANT);
     writeFileSync(join(dist, "esp32-devkitc.js"), ESP32);
+    writeFileSync(join(dist, "esp32-c3-devkitm.js"), C3);
   });
   after(() => rmSync(dist, { recursive: true, force: true }));
 }
@@ -36,8 +47,9 @@ describe("npm run flash --dry-run", function () {
     assert.equal(r.stdout.replaceAll(dist, "<dist>"), [
       "flash nodemcu (NodeMCU v3 (ESP-12E/F), ESP8266) on /dev/ttyUSB0 at 115200 baud: dry run, no port is opened",
       "1. bundle  <dist>/nodemcu.js: 25 bytes (--dist: never rebuilt)",
+      '          identity: template TMPL4abc123 "Plant Monitor", firmware 1.2.3, setup code none, telnet off',
       `2. probe   espruino -p /dev/ttyUSB0 -b 115200 --no-ble --board board.json --config SERIAL_THROTTLE_SEND=1 ${PROBE}`,
-      "          then: process.env.BOARD must start with ESP8266",
+      "          then: process.env.BOARD must be an Espruino build for ESP8266 (ESP8266_4MB or ESP8266_BOARD)",
       "          then: Storage must have room for .bootcde (25 bytes) plus 2,048 bytes for the config",
       "3. write   espruino -p /dev/ttyUSB0 -b 115200 --no-ble --board board.json --config SERIAL_THROTTLE_SEND=1 --storage .bootcde:file0 program.js",
       "          sends reset(), then:",
@@ -57,8 +69,9 @@ describe("npm run flash --dry-run", function () {
     assert.equal(r.stdout.replaceAll(dist, "<dist>"), [
       "flash esp32-devkitc (ESP32 DevKitC / DevKit V1, ESP32) on COM3 at 115200 baud: dry run, no port is opened",
       "1. bundle  <dist>/esp32-devkitc.js: 31 bytes (--dist: never rebuilt)",
+      "          identity: unknown (no esp32-devkitc.build.json beside the bundle)",
       `2. probe   espruino -p COM3 -b 115200 --no-ble --board board.json --config SERIAL_THROTTLE_SEND=1 ${PROBE}`,
-      "          then: process.env.BOARD must start with ESP32",
+      "          then: process.env.BOARD must be an Espruino build for ESP32 (ESP32 or ESP32_IDF4)",
       "          then: Storage must have room for .bootcde (31 bytes) plus 2,048 bytes for the config",
       "3. write   espruino -p COM3 -b 115200 --no-ble --board board.json --config SERIAL_THROTTLE_SEND=1 --storage .bootcde:file0 program.js",
       "          sends reset(), then:",
@@ -78,6 +91,52 @@ describe("npm run flash --dry-run", function () {
     const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", dist, "--dry-run", "--erase-config"]);
     assert.match(r.stdout, /erase\("edgent\.cfg0"\)[\s\S]*erase\("edgent\.cfg1"\)/);
     assert.doesNotMatch(r.stdout, /edgent\.token/);
+  });
+
+  it("says a C3 bundle needs Espruino's ESP32-C3 build", async () => {
+    const r = await runFlash(["--board", "esp32-c3-devkitm", "--port", "/dev/ttyUSB0", "--dist", dist, "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^flash esp32-c3-devkitm \(ESP32-C3-DevKitM-1, ESP32-C3\) on/);
+    assert.match(r.stdout, /then: process\.env\.BOARD must be an Espruino build for ESP32-C3 \(ESP32C3_IDF4\)\n/);
+  });
+
+  it("warns, with a hint, when the bundle carries the placeholder identity of edgent.config.json", async () => {
+    const own = mkdtempSync(join(tmpdir(), "flash-test-placeholder-"));
+    try {
+      writeFileSync(join(own, "nodemcu.js"), NODEMCU);
+      writeRecord(own, "nodemcu", { ...PLANT, templateId: "TMPL4xxxxxxxx", templateName: "My Device" });
+      const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", own, "--dry-run"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\nwarning: the identity is still the placeholder of edgent\.config\.json \(template TMPL4xxxxxxxx "My Device"\); the Blynk app will not match it to your template\n {2}hint: set BLYNK_TEMPLATE_ID and BLYNK_TEMPLATE_NAME .* in edgent\.config\.json or the environment\n2\. probe/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+    const real = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", dist, "--dry-run"]);
+    assert.doesNotMatch(real.stdout, /placeholder/, "a real template id gets no warning");
+  });
+
+  it("shows that a setup code is compiled in, never the code", async () => {
+    const own = mkdtempSync(join(tmpdir(), "flash-test-code-"));
+    try {
+      writeFileSync(join(own, "nodemcu.js"), NODEMCU);
+      writeRecord(own, "nodemcu", { ...PLANT, setupCode: "Qx7-lamp-42k9" });
+      const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", own, "--dry-run"], undefined, { EDGENT_SETUP_CODE: "Qx7-lamp-42k9" });
+      assert.match(r.stdout, /identity: template TMPL4abc123 "Plant Monitor", firmware 1\.2\.3, setup code set \(not shown\), telnet off/);
+      assert.doesNotMatch(r.stdout + r.stderr, /Qx7-lamp-42k9/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("rebuilds dist/<board>.js when the environment names another template, and shows the identity it would flash", async function () {
+    // Needs the repository's own dist/ with its build record (npm test builds it first).
+    if (!existsSync(join(REAL_DIST, "nodemcu.build.json"))) return this.skip();
+    const env = { BLYNK_TEMPLATE_ID: "TMPLenvOnly1", BLYNK_TEMPLATE_NAME: "Env Lamp", EDGENT_SETUP_CODE: "Qx7-lamp-42k9" };
+    const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dry-run"], undefined, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\n1\. build {3}BOARD=nodemcu npx rollup -c rollup\.config\.js {3}\(dist\/nodemcu\.js was built with BLYNK_TEMPLATE_ID "TMPL\w+", not "TMPLenvOnly1"\)\n/);
+    assert.match(r.stdout, /\n {10}identity: template TMPLenvOnly1 "Env Lamp", firmware \S+, setup code set \(not shown\), telnet off\n/);
+    assert.doesNotMatch(r.stdout + r.stderr, /Qx7-lamp-42k9|placeholder/);
   });
 });
 
@@ -121,10 +180,43 @@ describe("npm run flash errors", function () {
     assertOneLineError(r, new RegExp(`^flash: board not answering at tcp://127\\.0\\.0\\.1:${port}: connection refused$`), /telnet console/);
   });
 
-  it("a bundle that is missing with --no-build says to build it", async () => {
+  it("a --dist folder without the board's bundle points at --dist", async () => {
     const r = await runFlash(["--board", "wemos-d1-mini", "--port", "/dev/ttyUSB0", "--dist", dist, "--no-build"]);
+    assert.equal(r.code, 2);
+    assertOneLineError(r, /^flash: --dist \S+ holds no wemos-d1-mini\.js$/, /^ {2}hint: pass the folder that holds wemos-d1-mini\.js, or leave --dist out to use \(and build\) dist\/$/);
+  });
+
+  it("a --dist folder that does not exist says so", async () => {
+    const r = await runFlash(["--board", "nodemcu", "--port", "/dev/ttyUSB0", "--dist", "/nope"]);
+    assert.equal(r.code, 2);
+    assertOneLineError(r, /^flash: --dist \/nope: no such folder$/, /^ {2}hint: pass the folder that holds nodemcu\.js/);
+  });
+
+  it("an IPv6 address where nothing listens is 'connection refused' (the espruino CLI itself cannot parse it)", async function () {
+    const probe = net.createServer();
+    const hasIpv6 = await new Promise<boolean>((res) => probe.once("error", () => res(false)).listen(0, "::1", () => res(true)));
+    if (!hasIpv6) return this.skip();
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((res) => probe.close(res));
+    const r = await runFlash(["--board", "nodemcu", "--port", `tcp://[::1]:${port}`, "--dist", dist]);
     assert.equal(r.code, 1);
-    assertOneLineError(r, /wemos-d1-mini\.js does not exist$/, /npm run build/);
+    assertOneLineError(r, new RegExp(`^flash: board not answering at tcp://\\[::1\\]:${port}: connection refused$`), /telnet console/);
+  });
+
+  it("a device node the espruino CLI does not list as a serial port: the ports it lists and a USB hint, not udev", async function () {
+    if (process.platform !== "linux") return this.skip();
+    // A udevadm that knows no devices, as in a container: the CLI lists nothing, but udev is installed.
+    const bin = mkdtempSync(join(tmpdir(), "flash-test-udevadm-"));
+    writeFileSync(join(bin, "udevadm"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    try {
+      const r = await runFlash(["--board", "nodemcu", "--port", "/dev/null", "--dist", dist], undefined, { PATH: bin });
+      assert.equal(r.code, 1);
+      assertOneLineError(r, /^flash: the espruino CLI does not list \/dev\/null as a serial port$/,
+        /^ {2}hint: it lists no serial ports at all; a board appears as a USB serial adapter .*CP210x or CH340\)$/);
+      assert.doesNotMatch(r.stderr, /udev/);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("an ESP8266 bundle is refused on an ESP32 before anything is written", async () => {
@@ -134,8 +226,36 @@ describe("npm run flash errors", function () {
       const r = await runFlash(["--board", "nodemcu", "--port", fake.url, "--dist", dist]);
       assert.equal(r.code, 1);
       assertOneLineError(r, /nodemcu\.js \(NodeMCU v3 \(ESP-12E\/F\)\) is built for ESP8266, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32\)$/,
-        /flash an ESP32 bundle instead \(--board esp32-c3-devkitm or --board esp32-devkitc or --board esp32-wrover-kit\)/);
+        /flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\)/);
       assert.deepEqual(fake.events, ["connect"]);
+      assert.deepEqual(fake.storage.list(), []);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("an ESP32-C3 bundle is refused on a classic ESP32, before anything is written", async () => {
+    const fake = new FakeEspruino({ board: "ESP32_IDF4", storageBytes: 917504 });
+    await fake.start();
+    try {
+      const r = await runFlash(["--board", "esp32-c3-devkitm", "--port", fake.url, "--dist", dist]);
+      assert.equal(r.code, 1);
+      assertOneLineError(r, /esp32-c3-devkitm\.js \(ESP32-C3-DevKitM-1\) is built for ESP32-C3, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32_IDF4\)$/,
+        /^ {2}hint: flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\), or check that --port is the board you mean$/);
+      assert.deepEqual(fake.storage.list(), []);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a classic ESP32 bundle is refused on an ESP32-C3", async () => {
+    const fake = new FakeEspruino({ board: "ESP32C3_IDF4", storageBytes: 917504 });
+    await fake.start();
+    try {
+      const r = await runFlash(["--board", "esp32-devkitc", "--port", fake.url, "--dist", dist]);
+      assert.equal(r.code, 1);
+      assertOneLineError(r, /esp32-devkitc\.js \(ESP32 DevKitC \/ DevKit V1\) is built for ESP32, but the board on tcp:.* runs Espruino for ESP32-C3 \(process\.env\.BOARD is ESP32C3_IDF4\)$/,
+        /^ {2}hint: flash an ESP32-C3 bundle instead \(--board esp32-c3-devkitm\)/);
       assert.deepEqual(fake.storage.list(), []);
     } finally {
       await fake.close();
@@ -178,6 +298,18 @@ describe("npm run flash end to end over tcp:// (fake Espruino)", function () {
     } finally {
       await fake.close();
       writeFileSync(join(dist, "nodemcu.js"), NODEMCU);
+    }
+  });
+
+  it("an ESP32-C3 bundle goes onto Espruino's ESP32-C3 build", async () => {
+    const fake = new FakeEspruino({ board: "ESP32C3_IDF4", storageBytes: 917504 });
+    await fake.start();
+    try {
+      const r = await runFlash(["--board", "esp32-c3-devkitm", "--port", fake.url, "--dist", dist, "--no-console"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(fake.storage.read(".bootcde"), C3);
+    } finally {
+      await fake.close();
     }
   });
 

@@ -5,10 +5,16 @@ const CLI = new URL("../../tools/flash/cli.ts", import.meta.url).pathname;
 
 export interface Run { code: number | null; stdout: string; stderr: string }
 
-/** Runs the flash CLI; `until` sees stdout as it grows and returns true to press Ctrl-C. */
-export function runFlash(args: string[], until?: (stdout: string) => boolean): Promise<Run> {
+/**
+ * Runs the flash CLI; `until` sees stdout as it grows and returns true to press Ctrl-C. `env` is
+ * added to the environment; the device identity variables are cleared first, so that only what a
+ * test sets (or edgent.config.json) counts.
+ */
+export function runFlash(args: string[], until?: (stdout: string) => boolean, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const base = { ...process.env };
+  for (const k of ["BLYNK_TEMPLATE_ID", "BLYNK_TEMPLATE_NAME", "BLYNK_FIRMWARE_VERSION", "EDGENT_SETUP_CODE", "EDGENT_TELNET"]) delete base[k];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...base, ...env } });
     let stdout = "";
     let stderr = "";
     let pressed = false;

@@ -5,12 +5,12 @@ import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { EspruinoCliError, DEFAULT_BAUD, type Restart } from "../lib/espruino.ts";
 import { flash, CONFIG_FILES, TOKEN_FILE, WIFI_FILE } from "./flash.ts";
-import { loadProfiles } from "./bundle.ts";
+import { loadProfiles } from "../lib/bundle.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Errors the user made on the command line, as opposed to failures while flashing. */
-const USAGE = /^(unknown board|--port is missing|baud rate|no port given|tcp:\/\/)/;
+const USAGE = /^(unknown board|--port is missing|--dist|baud rate|no port given|tcp:\/\/|invalid device identity)/;
 
 function parseBaud(v: string): number {
   if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError("expected a whole number such as 115200 (Espruino's rate on ESP32/ESP8266).");
@@ -23,14 +23,14 @@ const program = new Command()
   .requiredOption("--board <id>", `board profile from boards/ (${loadProfiles(ROOT).map((b) => b.id).join(", ")})`)
   .option("--port <port>", "serial port (/dev/ttyUSB0, /dev/cu.usbserial-*, COM3) or tcp://host[:port] for Espruino's telnet console (port 23 by default)")
   .option("--baud <rate>", "serial baud rate", parseBaud, DEFAULT_BAUD)
-  .option("--no-build", "flash dist/<board>.js as it is, even when missing or older than its sources")
+  .option("--no-build", "flash dist/<board>.js as it is, even when older than its sources or built with another identity (BLYNK_*, EDGENT_*)")
   .option("--dist <dir>", "take the bundle from <dir>/<board>.js instead of dist/ (never rebuilt)")
   .option("--erase-config", `erase the stored WiFi/cloud config (${CONFIG_FILES.join(", ")}) so the board starts in provisioning mode; the preprovisioned token ${TOKEN_FILE} is kept`)
   .option("--erase-token", `erase the preprovisioned static token (${TOKEN_FILE}), which is kept otherwise, even with --erase-config`)
   .addOption(new Option("--restart <how>", "how to start the new firmware: load() restarts the interpreter, reboot restarts the chip (E.reboot()), none leaves it stopped").choices(["load", "reboot", "none"]).default("load"))
   .option("--no-console", "exit after the restart instead of streaming the board's console until Ctrl-C")
   .option("--dry-run", "print every step (commands and the program sent) without opening the port")
-  .option("--force", "skip the check that process.env.BOARD matches the board's chip family")
+  .option("--force", "skip the check that process.env.BOARD is an Espruino build for the profile's chip (ESP8266, ESP32, ESP32-C3)")
   .option("--verbose", "show the espruino CLI's own output, and stack traces")
   .addHelpText("after", `
 Always erased: ${WIFI_FILE} (Espruino's saved WiFi, restored after the boot code and so fighting the firmware).

@@ -1,13 +1,17 @@
-// `npm run flash`: bundle -> probe (family, free Storage) -> write .bootcde (erase .wificfg and,
-// on request, the config) -> restart -> console. Each device step is one espruino CLI run made by
-// tools/lib/espruino.ts; with dryRun the same steps are printed and no port is opened.
-import { readFileSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+// `npm run flash`: bundle (rebuilt when stale) -> probe (chip, free Storage) -> write .bootcde
+// (erase .wificfg and, on request, the config) -> restart -> console. Each device step is one
+// espruino CLI run made by tools/lib/espruino.ts; with dryRun the same steps are printed and no port
+// is opened.
+import { existsSync, readFileSync } from "node:fs";
+import { basename, isAbsolute, join, relative } from "node:path";
 import {
-  checkFamily, checkPort, checkSpace, consoleCommand, familyOf, formatCommand, probeBoard, restart as restartBoard,
-  storeBundle, streamConsole, EspruinoCliError, type EspruinoTarget, type Restart,
+  checkPort, checkSpace, consoleCommand, formatCommand, probeBoard, restart as restartBoard,
+  storeBundle, streamConsole, EspruinoCliError, type BoardInfo, type EspruinoTarget, type Restart,
 } from "../lib/espruino.ts";
-import { bundleState, buildCommand, findProfile, loadProfiles, runBuild, type BoardProfile } from "./bundle.ts";
+import {
+  bundleState, buildCommand, buildNames, chipOfBuild, chipOfProfile, describeRecord, findProfile, isPlaceholder, loadProfiles,
+  readRecord, runBuild, wantedRecord, type BoardProfile, type BundleState,
+} from "../lib/bundle.ts";
 
 export const BOOT_FILE = ".bootcde";
 /** Espruino's saved WiFi settings: restored after the boot code runs, so it would fight the firmware. */
@@ -30,8 +34,9 @@ export interface FlashOptions {
   restart: Restart;
   console: boolean;
   dryRun: boolean;
-  force: boolean; // skip the board-family check
+  force: boolean; // skip the check that the board runs Espruino for the bundle's chip
   verbose: boolean;
+  env?: NodeJS.ProcessEnv; // where the device identity comes from (default process.env), besides edgent.config.json
 }
 
 export interface FlashIO {
@@ -46,19 +51,29 @@ function show(p: string): string {
   return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
 }
 
-function familyPattern(b: BoardProfile): string {
-  return `process.env.BOARD must start with ${b.chip}`;
+function buildPattern(b: BoardProfile): string {
+  const chip = chipOfProfile(b);
+  return `process.env.BOARD must be an Espruino build for ${chip} (${buildNames(chip)})`;
 }
 
 export function filesToErase(o: Pick<FlashOptions, "eraseConfig" | "eraseToken">): string[] {
   return [WIFI_FILE, ...(o.eraseConfig ? CONFIG_FILES : []), ...(o.eraseToken ? [TOKEN_FILE] : [])];
 }
 
-/** Boards of `family`, for the hint when the bundle and the board disagree. */
-function sameFamily(root: string, family: string | undefined): string {
-  if (!family) return "this is not an ESP32/ESP8266 build of Espruino; check --port, or pass --force to flash it anyway";
-  const ids = loadProfiles(root).filter((p) => p.chip === family).map((p) => p.id);
-  return `flash an ${family} bundle instead (--board ${ids.join(" or --board ")}), or check that --port is the board you mean`;
+/**
+ * Throws unless the board runs Espruino for the chip the bundle is built for: an ESP8266 bundle onto
+ * an ESP32, but also a classic ESP32 bundle onto an ESP32-C3 and the other way round.
+ */
+export function checkBuild(root: string, target: EspruinoTarget, info: BoardInfo, board: BoardProfile, what: string): void {
+  const wanted = chipOfProfile(board);
+  const actual = chipOfBuild(info.board);
+  if (actual === wanted) return;
+  const runs = actual ? `Espruino for ${actual} (process.env.BOARD is ${info.board})` : `Espruino for ${info.board}`;
+  const fits = loadProfiles(root).filter((p) => chipOfProfile(p) === actual).map((p) => p.id);
+  const hint = !actual ? "this is not an ESP32/ESP8266 build of Espruino; check --port, or pass --force to flash it anyway"
+    : fits.length ? `flash an ${actual} bundle instead (--board ${fits.join(" or --board ")}), or check that --port is the board you mean`
+    : `no profile in boards/ is made for ${actual}; check --port, or pass --force to flash this bundle anyway (its pins may not exist there)`;
+  throw new EspruinoCliError(`${what} is built for ${wanted}, but the board on ${target.port} runs ${runs}`, hint);
 }
 
 export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
@@ -71,31 +86,43 @@ export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
   const erase = filesToErase(o);
   const say = io.say;
 
-  // 1. bundle
-  const state = o.dist ? { ...bundleState(o.root, distDir, board.id), staleBecause: undefined } : bundleState(o.root, distDir, board.id);
-  const needsBuild = !state.exists || !!state.staleBecause;
-  const why = !state.exists ? `${show(state.path)} is missing` : `${show(state.path)} is older than ${state.staleBecause}`;
-  if (o.dryRun) say(`flash ${board.id} (${board.name}, ${board.chip}) on ${o.port} at ${o.baud} baud: dry run, no port is opened`);
-  if (needsBuild && canBuild) {
+  // 1. bundle (and the identity compiled into it)
+  const state: BundleState = o.dist
+    ? { path: join(distDir, `${board.id}.js`), exists: existsSync(join(distDir, `${board.id}.js`)), built: readRecord(distDir, board.id) }
+    : bundleState(o.root, distDir, board.id, o.env);
+  const build = canBuild && !!state.stale;
+  const why = `${show(state.path)} ${state.stale}`;
+  if (o.dryRun) say(`flash ${board.id} (${board.name}, ${chipOfProfile(board)}) on ${o.port} at ${o.baud} baud: dry run, no port is opened`);
+  if (build) {
     if (o.dryRun) say(`1. build   ${buildCommand(board.id)}   (${why})`);
     else {
       say(`building ${show(state.path)} (${why})`);
-      await runBuild(o.root, board.id);
+      await runBuild(o.root, distDir, board.id, "fix the errors above, or flash the existing bundle with --no-build");
     }
   } else if (!state.exists) {
-    throw new EspruinoCliError(`${show(state.path)} does not exist`, o.dist ? `build it first: npm run build` : "run npm run build, or drop --no-build");
-  } else if (state.staleBecause) {
+    if (o.dist && !existsSync(o.dist)) throw new EspruinoCliError(`--dist ${show(o.dist)}: no such folder`, `pass the folder that holds ${board.id}.js, or leave --dist out to use (and build) dist/`);
+    if (o.dist) throw new EspruinoCliError(`--dist ${show(o.dist)} holds no ${board.id}.js`, `pass the folder that holds ${board.id}.js, or leave --dist out to use (and build) dist/`);
+    throw new EspruinoCliError(`${show(state.path)} does not exist`, "run npm run build, or drop --no-build");
+  } else if (state.stale) {
     say(`warning: ${why}; flashing it anyway (--no-build)`);
   }
   // A dry run that would rebuild cannot know the new bundle's size and CRC32 yet.
-  const bundle = o.dryRun && (!state.exists || (needsBuild && canBuild)) ? undefined : readFileSync(state.path);
+  const bundle = o.dryRun && build ? undefined : readFileSync(state.path);
   const size = bundle?.length;
-  if (o.dryRun && !(needsBuild && canBuild)) say(`1. bundle  ${show(state.path)}: ${size!.toLocaleString("en-US")} bytes${o.dist ? " (--dist: never rebuilt)" : ""}`);
+  if (o.dryRun && !build) say(`1. bundle  ${show(state.path)}: ${size!.toLocaleString("en-US")} bytes${o.dist ? " (--dist: never rebuilt)" : ""}`);
+  // A dry run shows what the build would compile in; a real run what the build wrote.
+  const identity = !build ? state.built : o.dryRun ? wantedRecord(o.root, o.env) : readRecord(distDir, board.id);
+  const identityText = identity ? describeRecord(identity) : `unknown (no ${basename(state.path, ".js")}.build.json beside the bundle)`;
+  say(o.dryRun ? `          identity: ${identityText}` : `identity: ${identityText}`);
+  if (identity && isPlaceholder(identity)) {
+    say(`warning: the identity is still the placeholder of edgent.config.json (template ${identity.BLYNK_TEMPLATE_ID} "${identity.BLYNK_TEMPLATE_NAME}"); the Blynk app will not match it to your template`);
+    io.write(`  hint: set BLYNK_TEMPLATE_ID and BLYNK_TEMPLATE_NAME to your template's (Blynk console, Template, Firmware configuration) in edgent.config.json or the environment\n`);
+  }
 
   // 2. probe and checks
   const sizeText = size === undefined ? "the built bundle" : `${size.toLocaleString("en-US")} bytes`;
   const checks = [
-    o.force ? "board-family check skipped (--force)" : familyPattern(board),
+    o.force ? "board check skipped (--force)" : buildPattern(board),
     `Storage must have room for ${BOOT_FILE} (${sizeText}) plus ${CONFIG_HEADROOM.toLocaleString("en-US")} bytes for the config`,
   ];
   if (o.dryRun) {
@@ -108,7 +135,7 @@ export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
     const { info } = await probeBoard(target, [BOOT_FILE], { verbose: o.verbose, log: say });
     say(`found Espruino ${info!.version} for ${info!.board}, Storage ${info!.storage.free.toLocaleString("en-US")} of ${info!.storage.total.toLocaleString("en-US")} bytes free`);
     const what = `${show(state.path)} (${board.name})`;
-    if (!o.force) checkFamily(target, info!, board.chip, what, sameFamily(o.root, familyOf(info!.board)));
+    if (!o.force) checkBuild(o.root, target, info!, board, what);
     checkSpace(target, info!, [{ name: BOOT_FILE, size: size! }], CONFIG_HEADROOM);
   }
 

@@ -19,8 +19,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync, accessSync, readFileSync, constants as fsc } from "node:fs";
+import net from "node:net";
 import { tmpdir, platform } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 
 export interface EspruinoTarget {
   port: string; // /dev/ttyUSB0, COM3, or tcp://host:port (Espruino's telnet console)
@@ -97,7 +98,7 @@ export function isTcp(port: string): boolean {
   return port.startsWith("tcp://");
 }
 
-/** Splits tcp://host[:port] like the CLI does (port 23 when absent). */
+/** Splits tcp://host[:port] at the last colon (port 23 when absent); the CLI splits at the first, see checkPort(). */
 export function parseTcp(port: string): { host: string; port: number } {
   const rest = port.slice("tcp://".length).replace(/\/$/, "");
   const i = rest.lastIndexOf(":");
@@ -300,9 +301,9 @@ function runCli(target: EspruinoTarget, inv: Invocation, opts: StepOptions): Pro
 // ---------------------------------------------------------------------------------------------
 // Ports
 
-/** Serial ports as the CLI lists them (`espruino --list --no-ble --scan-timeout 0`), plus the usual USB-serial device nodes. */
-export async function listPorts(): Promise<string[]> {
-  const found = new Set<string>();
+/** Serial ports as the CLI lists them (`espruino --list --no-ble --scan-timeout 0`). */
+async function cliPorts(): Promise<string[]> {
+  const found: string[] = [];
   const cli = espruinoCli();
   await new Promise<void>((resolve) => {
     const child = spawn(process.execPath, [cli, "--list", "--no-ble", "--scan-timeout", "0"], { stdio: ["ignore", "pipe", "ignore"], windowsHide: true });
@@ -311,12 +312,18 @@ export async function listPorts(): Promise<string[]> {
     const timer = setTimeout(() => child.kill(), 15_000);
     const done = () => {
       clearTimeout(timer);
-      for (const m of out.matchAll(/^ {2}(\S+) {2}\(/gm)) found.add(m[1]);
+      for (const m of out.matchAll(/^ {2}(\S+) {2}\(/gm)) found.push(m[1]);
       resolve();
     };
     child.on("close", done);
     child.on("error", done);
   });
+  return found;
+}
+
+/** Serial ports as the CLI lists them, plus the usual USB-serial device nodes. */
+export async function listPorts(): Promise<string[]> {
+  const found = new Set(await cliPorts());
   if (platform() !== "win32") {
     try {
       for (const f of readdirSync("/dev"))
@@ -362,11 +369,33 @@ function permissionDenied(port: string): EspruinoCliError {
   return new EspruinoCliError(`permission denied on ${port}`, hint);
 }
 
-/** Cheap local checks before the CLI runs: the device node exists and we may open it. */
+/**
+ * The CLI splits tcp://host:port at the first colon, so an IPv6 address makes it crash. Find out
+ * what the user would want to know instead: whether anything listens there at all.
+ */
+async function ipv6Target(target: EspruinoTarget, host: string, port: number): Promise<EspruinoCliError> {
+  const outcome = await new Promise<string>((resolve) => {
+    const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port });
+    socket.setTimeout(5000, () => (socket.destroy(), resolve("ETIMEDOUT")));
+    socket.once("connect", () => (socket.destroy(), resolve("connected")));
+    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+  });
+  if (outcome === "ECONNREFUSED") return notAnswering(target, "connection refused", "");
+  if (outcome === "EHOSTUNREACH" || outcome === "ENETUNREACH") return notAnswering(target, "host unreachable", "");
+  if (outcome === "ETIMEDOUT") return notAnswering(target, "connection timed out", "");
+  return new EspruinoCliError(`the espruino CLI cannot connect to an IPv6 address (${host})`, "use the board's IPv4 address, e.g. tcp://192.168.1.50:23");
+}
+
+/** Cheap local checks before the CLI runs: the device node exists and we may open it; an address the CLI can use. */
 export async function checkPort(target: EspruinoTarget): Promise<void> {
   validateTarget(target);
   const port = target.port;
-  if (isTcp(port) || !port.startsWith("/")) return; // network, or a Windows COM port: the CLI decides
+  if (isTcp(port)) {
+    const { host, port: tcpPort } = parseTcp(port);
+    if (host.includes(":")) throw await ipv6Target(target, host, tcpPort);
+    return;
+  }
+  if (!port.startsWith("/")) return; // a Windows COM port: the CLI decides
   try {
     statSync(port);
   } catch {
@@ -377,6 +406,31 @@ export async function checkPort(target: EspruinoTarget): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EACCES" || (e as NodeJS.ErrnoException).code === "EPERM") throw permissionDenied(port);
   }
+}
+
+/** True when `name` is an executable on PATH (what the serialport library spawns). */
+function onPath(name: string): boolean {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    try {
+      accessSync(join(dir, name), fsc.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/** The device node exists, but the CLI does not list it among the serial ports it may open. */
+async function unlistedPort(port: string): Promise<EspruinoCliError> {
+  const message = `the espruino CLI does not list ${port} as a serial port`;
+  // On Linux the serialport library lists ports with `udevadm info -e`; without udevadm it lists none.
+  if (platform() === "linux" && !onPath("udevadm"))
+    return new EspruinoCliError(message, "on Linux it lists ports with udevadm, which is not installed: install udev (sudo apt install udev)");
+  const ports = await cliPorts();
+  const listed = ports.length ? `it lists ${ports.join(", ")}` : "it lists no serial ports at all";
+  return new EspruinoCliError(message,
+    `${listed}; a board appears as a USB serial adapter (/dev/ttyUSB*, /dev/ttyACM*, COM*): plug it in with a data USB cable and install its driver (CP210x or CH340)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,8 +472,8 @@ export async function explainFailure(target: EspruinoTarget, r: CliResult, expec
     } catch {
       // absent
     }
-    if (exists || isTcp(port))
-      return new EspruinoCliError(`the espruino CLI cannot see ${port}`, "on Linux its serialport library lists ports with udevadm: install udev; run with --verbose to see the CLI's output");
+    if (exists && !isTcp(port)) return unlistedPort(port);
+    if (isTcp(port)) return new EspruinoCliError(`the espruino CLI cannot open ${port}`, "write it as tcp://<host>:<port>; run with --verbose to see the CLI's output");
     return noSuchPort(port);
   }
   if (r.timedOut) return notAnswering(target, "no reply in time", r.stdout);

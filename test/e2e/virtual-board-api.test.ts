@@ -1,0 +1,129 @@
+// The control page's fault switches (virtual-board/http.ts, the API the page posts to), on the built
+// firmware: what a person rehearsing a test plan would see after each one. The cases run in order
+// on one provisioned device.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import { startVirtualBoard, DEMO_TOKEN, DEFAULT_BOARD, type VirtualBoard } from "../../virtual-board/index.ts";
+import type { Snapshot } from "../../virtual-board/bench.ts";
+
+const BUNDLE = new URL(`../../dist/${DEFAULT_BOARD}.js`, import.meta.url).pathname;
+/** Device time per wall-clock time: the reconnects below take a few device seconds each. */
+const SPEED = 10;
+
+describe("virtual board control API: network, router password, cloud, power (npm start)", function () {
+  this.timeout(60_000);
+  let vb: VirtualBoard;
+
+  const post = async (path: string, body: unknown): Promise<{ status: number; json: any }> => {
+    const r = await fetch(vb.controlUrl + "api/" + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return { status: r.status, json: await r.json() };
+  };
+  const state = async (): Promise<Snapshot> => (await fetch(vb.controlUrl + "api/state")).json() as Promise<Snapshot>;
+  /** Polls the control API (as the page does) until `ok` holds. */
+  const until = async (what: string, ok: (s: Snapshot) => boolean, ms = 30_000): Promise<Snapshot> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const s = await state();
+      if (ok(s)) return s;
+      if (Date.now() > end) assert.fail(`${what}: still ${JSON.stringify(s.device)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const running = (s: Snapshot) => s.power && s.device.state === "RUNNING";
+  const consoleSince = (n: number) => vb.sim.console.slice(n).join("\n");
+  let config = "";
+
+  before(async function () {
+    if (!existsSync(BUNDLE)) {
+      console.log(`    (skipped: ${BUNDLE} is missing; npm test builds it)`);
+      return this.skip();
+    }
+    vb = await startVirtualBoard({ port: 0, speed: SPEED, flashFile: null, fresh: true });
+    await until("portal open", (s) => s.device.state === "WAIT_CONFIG" && s.device.reachable);
+    // Provisioned the way the Blynk app does it, through the portal.
+    const r = await fetch(`${vb.portalUrl}config?ssid=HomeNet&pass=${encodeURIComponent("correct horse")}&blynk=${DEMO_TOKEN}`);
+    assert.equal(r.status, 200);
+    const s = await until("online after setup", running);
+    config = JSON.stringify(s.stored.config);
+    assert.match(config, /HomeNet/);
+  });
+
+  after(async () => {
+    await vb?.close();
+  });
+
+  it("power cut: off at once, portal says so, back online by itself with the same stored config", async () => {
+    const logins = (await state()).cloud.logins;
+    const cut = await post("power", { action: "cut", offMs: 1000 });
+    assert.equal(cut.status, 200);
+    assert.equal(cut.json.power, false);
+    assert.equal(JSON.stringify(cut.json.stored.config), config, "the flash keeps the config without power");
+    const portal = await fetch(vb.portalUrl);
+    assert.equal(portal.status, 503);
+    assert.match(await portal.text(), /No power/);
+    const s = await until("online after the power came back", (x) => running(x) && x.cloud.logins > logins);
+    assert.equal(JSON.stringify(s.stored.config), config);
+    assert.equal(s.device.ap, "", "a provisioned device boots without its access point");
+  });
+
+  it("network down: the device loses the link and comes back when the router is back, erasing nothing", async () => {
+    const seen = vb.sim.console.length;
+    const down = await post("network", { ssid: "HomeNet", up: false });
+    assert.equal(down.json.world.find((n: { ssid: string }) => n.ssid === "HomeNet").up, false);
+    await until("offline", (s) => s.device.state !== "RUNNING");
+    assert.match(consoleSince(seen), /WiFi connection lost/);
+    await post("network", { ssid: "HomeNet", up: true });
+    const s = await until("online again", running);
+    assert.equal(JSON.stringify(s.stored.config), config);
+  });
+
+  it("router password changed: the device is kicked off; with the old password back it reconnects by itself", async () => {
+    const bad = await post("network", { ssid: "HomeNet", password: "short" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error, /5 characters; WPA2 needs 8 to 63/);
+    const seen = vb.sim.console.length;
+    const changed = await post("network", { ssid: "HomeNet", password: "a new password" });
+    assert.equal(changed.json.world.find((n: { ssid: string }) => n.ssid === "HomeNet").password, "a new password");
+    await until("kicked off", (s) => s.device.state !== "RUNNING");
+    assert.match(consoleSince(seen), /WiFi connection lost/);
+    await post("network", { ssid: "HomeNet", password: "correct horse" });
+    const s = await until("online again", running);
+    assert.equal(JSON.stringify(s.stored.config), config, "a changed router password erases nothing");
+  });
+
+  it("cloud rejects the token: last_error 703 and the setup portal opens for a new token", async () => {
+    const r = await post("cloud", { reject: true });
+    assert.equal(r.json.cloud.rejecting, true);
+    const s = await until("portal open after the rejection", (x) => x.device.last_error === 703 && x.device.reachable);
+    assert.match(s.cloud.lastLogin, /^rejected \(invalid token\)/);
+    const page = await fetch(vb.portalUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<form/);
+    await post("cloud", { reject: false });
+  });
+});
+
+describe("virtual board ports", function () {
+  this.timeout(30_000);
+
+  it("a taken portal port is named as the one after --port", async function () {
+    if (!existsSync(BUNDLE)) return this.skip();
+    // Two free neighbouring ports, the second one then held by someone else.
+    const holder = net.createServer();
+    let control = 0;
+    for (let tries = 0; tries < 20 && !control; tries++) {
+      const probe = net.createServer();
+      const p = await new Promise<number>((res) => probe.listen(0, "127.0.0.1", () => res((probe.address() as net.AddressInfo).port)));
+      await new Promise((res) => probe.close(res));
+      if (p < 65535 && (await new Promise<boolean>((res) => holder.once("error", () => res(false)).listen(p + 1, "127.0.0.1", () => res(true))))) control = p;
+    }
+    assert.ok(control, "found two free neighbouring ports");
+    try {
+      await assert.rejects(startVirtualBoard({ port: control, flashFile: null, fresh: true }),
+        new RegExp(`^Error: port ${control + 1} on 127\\.0\\.0\\.1 is in use; the portal needs it \\(the port after --port ${control}\\): choose another --port$`));
+    } finally {
+      await new Promise((res) => holder.close(res));
+    }
+  });
+});

@@ -26,7 +26,7 @@ export function reboot(): void {
 }
 
 export function memoryUsage(): number {
-  return process.memory(false).usage;
+  return (process as any).memory(false).usage; // Espruino's process (the host type check sees Node's)
 }
 
 // ---- Storage ----
@@ -60,7 +60,7 @@ export function httpListen(port: number, handler: (req: EspHttpReq, res: EspHttp
  */
 export function closeStalledHttp(ms: number): void {
   try {
-    var list = global["\xFF"].HttpSC;
+    var list = (global as any)["\xFF"].HttpSC;
     var t = now() + 1; // 0 means "not seen yet"
     for (var i in list) {
       var c = list[i];
@@ -121,5 +121,5 @@ export function telnetConsole(on: boolean): void {
 
 /** Publishes the REPL object (edgent.status(), ...). */
 export function publish(name: string, obj: any): void {
-  global[name] = obj;
+  (global as any)[name] = obj;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeEspruino } from "./fake-espruino.ts";
 import {
-  checkFamily, checkSpace, deviceLines, evaluate, eraseStorageFiles, explainFailure, probeBoard, readMarked,
+  checkSpace, deviceLines, evaluate, eraseStorageFiles, explainFailure, probeBoard, readMarked,
   streamConsole, storeBundle, writeStorageFiles, EspruinoCliError, type BoardInfo,
 } from "../../tools/lib/espruino.ts";
 
@@ -144,16 +144,6 @@ describe("espruino library over tcp:// (fake REPL)", function () {
 });
 
 describe("espruino library checks and messages", () => {
-  it("checkFamily refuses an ESP8266 bundle on an ESP32", () => {
-    assert.throws(() => checkFamily(target, info({ board: "ESP32_IDF4" }), "ESP8266", "dist/nodemcu.js"),
-      /dist\/nodemcu\.js is built for ESP8266, but the board on \/dev\/ttyUSB0 runs Espruino for ESP32 \(process\.env\.BOARD is ESP32_IDF4\)/);
-  });
-
-  it("checkFamily accepts every ESP8266 build", () => {
-    checkFamily(target, info({ board: "ESP8266_4MB" }), "ESP8266", "x");
-    checkFamily(target, info({ board: "ESP8266_BOARD" }), "ESP8266", "x");
-  });
-
   it("checkSpace counts the .bootcde being replaced as reclaimable", () => {
     checkSpace(target, info({ storage: { total: 16384, free: 100, trash: 0 }, sizes: { ".bootcde": 12000 } }), [{ name: ".bootcde", size: 10000 }], 2048);
   });

@@ -87,13 +87,6 @@ export function storageFootprint(size: number): number {
   return STORAGE_HEADER + ((size + 3) & ~3);
 }
 
-/** Chip family from process.env.BOARD, or undefined for LINUX and other boards. */
-export function familyOf(board: string): Family | undefined {
-  if (/^ESP8266/.test(board)) return "ESP8266";
-  if (/^ESP32/.test(board)) return "ESP32";
-  return undefined;
-}
-
 export function isTcp(port: string): boolean {
   return port.startsWith("tcp://");
 }
@@ -530,15 +523,6 @@ export async function probeBoard(target: EspruinoTarget, files: string[] = [".bo
   return { info: { board: v.b, version: v.v ?? "?", storage: { total: v.t ?? 0, free: v.f ?? 0, trash: v.x ?? 0 }, sizes: v.c ?? {} }, steps };
 }
 
-/** Throws unless process.env.BOARD belongs to `family` (ESP8266 bundle onto an ESP32 and the like). */
-export function checkFamily(target: EspruinoTarget, info: BoardInfo, family: Family, what: string, suggestion = ""): void {
-  const actual = familyOf(info.board);
-  if (actual === family) return;
-  const runs = actual ? `Espruino for ${actual} (process.env.BOARD is ${info.board})` : `Espruino for ${info.board}`;
-  throw new EspruinoCliError(`${what} is built for ${family}, but the board on ${target.port} runs ${runs}`,
-    suggestion || `pick a board profile for ${actual ?? info.board}, or check that --port is the board you mean`);
-}
-
 /**
  * Throws unless the files fit: each rewrite frees the old copy (it becomes trash, which the firmware
  * compacts when it must), and `headroom` bytes stay free for files the firmware writes itself.
@@ -552,7 +536,7 @@ export function checkSpace(target: EspruinoTarget, info: BoardInfo, files: { nam
   const total = info.storage.total;
   const msg = `not enough Storage on ${target.port}: ${names} plus ${kb(headroom)} bytes for the config need ${kb(needed)} bytes; ${kb(available)} of ${kb(total)} are available`;
   if (total && needed > total) {
-    const hint = familyOf(info.board) === "ESP8266"
+    const hint = /^ESP8266/.test(info.board)
       ? `ESP8266 boards with 512 KB/1 MB flash have only 16 KB of Storage: use a 4 MB module with the ESP8266_4MB Espruino build (192 KB), or shrink the firmware`
       : `the bundle is larger than this board's whole Storage; shrink the firmware`;
     throw new EspruinoCliError(msg, hint);

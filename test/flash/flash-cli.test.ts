@@ -219,48 +219,36 @@ describe("npm run flash errors", function () {
     }
   });
 
-  it("an ESP8266 bundle is refused on an ESP32 before anything is written", async () => {
-    const fake = new FakeEspruino({ board: "ESP32", storageBytes: 917504 });
-    await fake.start();
-    try {
-      const r = await runFlash(["--board", "nodemcu", "--port", fake.url, "--dist", dist]);
-      assert.equal(r.code, 1);
-      assertOneLineError(r, /nodemcu\.js \(NodeMCU v3 \(ESP-12E\/F\)\) is built for ESP8266, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32\)$/,
-        /flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\)/);
-      assert.deepEqual(fake.events, ["connect"]);
-      assert.deepEqual(fake.storage.list(), []);
-    } finally {
-      await fake.close();
-    }
-  });
-
-  it("an ESP32-C3 bundle is refused on a classic ESP32, before anything is written", async () => {
-    const fake = new FakeEspruino({ board: "ESP32_IDF4", storageBytes: 917504 });
-    await fake.start();
-    try {
-      const r = await runFlash(["--board", "esp32-c3-devkitm", "--port", fake.url, "--dist", dist]);
-      assert.equal(r.code, 1);
-      assertOneLineError(r, /esp32-c3-devkitm\.js \(ESP32-C3-DevKitM-1\) is built for ESP32-C3, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32_IDF4\)$/,
-        /^ {2}hint: flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\), or check that --port is the board you mean$/);
-      assert.deepEqual(fake.storage.list(), []);
-    } finally {
-      await fake.close();
-    }
-  });
-
-  it("a classic ESP32 bundle is refused on an ESP32-C3", async () => {
-    const fake = new FakeEspruino({ board: "ESP32C3_IDF4", storageBytes: 917504 });
-    await fake.start();
-    try {
-      const r = await runFlash(["--board", "esp32-devkitc", "--port", fake.url, "--dist", dist]);
-      assert.equal(r.code, 1);
-      assertOneLineError(r, /esp32-devkitc\.js \(ESP32 DevKitC \/ DevKit V1\) is built for ESP32, but the board on tcp:.* runs Espruino for ESP32-C3 \(process\.env\.BOARD is ESP32C3_IDF4\)$/,
-        /^ {2}hint: flash an ESP32-C3 bundle instead \(--board esp32-c3-devkitm\)/);
-      assert.deepEqual(fake.storage.list(), []);
-    } finally {
-      await fake.close();
-    }
-  });
+  for (const wrong of [
+    {
+      name: "an ESP8266 bundle is refused on an ESP32", board: "nodemcu", runs: "ESP32",
+      error: /nodemcu\.js \(NodeMCU v3 \(ESP-12E\/F\)\) is built for ESP8266, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32\)$/,
+      hint: /^ {2}hint: flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\), or check that --port is the board you mean$/,
+    },
+    {
+      name: "an ESP32-C3 bundle is refused on a classic ESP32", board: "esp32-c3-devkitm", runs: "ESP32_IDF4",
+      error: /esp32-c3-devkitm\.js \(ESP32-C3-DevKitM-1\) is built for ESP32-C3, but the board on tcp:.* runs Espruino for ESP32 \(process\.env\.BOARD is ESP32_IDF4\)$/,
+      hint: /^ {2}hint: flash an ESP32 bundle instead \(--board esp32-devkitc or --board esp32-wrover-kit\), or check that --port is the board you mean$/,
+    },
+    {
+      name: "a classic ESP32 bundle is refused on an ESP32-C3", board: "esp32-devkitc", runs: "ESP32C3_IDF4",
+      error: /esp32-devkitc\.js \(ESP32 DevKitC \/ DevKit V1\) is built for ESP32, but the board on tcp:.* runs Espruino for ESP32-C3 \(process\.env\.BOARD is ESP32C3_IDF4\)$/,
+      hint: /^ {2}hint: flash an ESP32-C3 bundle instead \(--board esp32-c3-devkitm\)/,
+    },
+  ])
+    it(`${wrong.name} before anything is written`, async () => {
+      const fake = new FakeEspruino({ board: wrong.runs, storageBytes: 917504 });
+      await fake.start();
+      try {
+        const r = await runFlash(["--board", wrong.board, "--port", fake.url, "--dist", dist]);
+        assert.equal(r.code, 1);
+        assertOneLineError(r, wrong.error, wrong.hint);
+        assert.deepEqual(fake.events, ["connect"]);
+        assert.deepEqual(fake.storage.list(), []);
+      } finally {
+        await fake.close();
+      }
+    });
 
   it("a bundle larger than a 16 KB ESP8266 Storage is refused with the 4 MB advice", async () => {
     const big = mkdtempSync(join(tmpdir(), "flash-test-big-"));

@@ -70,6 +70,7 @@ const conformance = {
 const record = {
   name: "edgent-build-record",
   generateBundle(opts) {
+    if (!opts.file) return; // an in-memory bundle (the benchmarks) has no file to sit beside
     const name = basename(opts.file, ".js") + ".build.json";
     this.emitFile({ type: "asset", fileName: name, source: JSON.stringify(buildRecord(identity), null, 2) + "\n" });
   },

@@ -314,7 +314,7 @@ function startCloudWith(c: Config): void {
     host: c.h,
     port: tls ? c.q : c.p,
     tls: tls,
-    info: { fwVer: __BUILD__.fwVer, fwType: __BUILD__.tmplId, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
+    info: { fwVer: __BUILD__.fwVer, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
     log: log,
     onLogin: onLogin,
     onOffline: function () {

@@ -29,7 +29,8 @@ export interface CloudOptions {
   host: string;
   port: number;
   tls: boolean;
-  info: { fwVer: string; fwType: string; build: string; dev: string; tmpl: string };
+  /** fwType is Blynk's BLYNK_FIRMWARE_TYPE; without it the template id, as in Blynk.Edgent (one string less in RAM). */
+  info: { fwVer: string; fwType?: string; build: string; dev: string; tmpl: string };
   /** One log line without the "[millis] " prefix. */
   log(line: string): void;
   /** Every login reply: 200 or 4 = online; 9 = invalid token (the client then stops retrying). */
@@ -92,7 +93,7 @@ const enum End {
 /** The info message body: the current library's key set (§8 "Info message"). */
 export function infoBody(i: CloudOptions["info"]): string {
   return (
-    "mcu\x00" + i.fwVer + "\x00fw-type\x00" + i.fwType + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
+    "mcu\x00" + i.fwVer + "\x00fw-type\x00" + (i.fwType || i.tmpl) + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
     "\x00h-beat\x00" + Limit.HEARTBEAT / 1000 + "\x00buff-in\x00" + MAX_BODY + "\x00dev\x00" + i.dev + (i.tmpl ? "\x00tmpl\x00" + i.tmpl : "")
   );
 }

@@ -31,12 +31,18 @@ function buildStamp() {
   return `${mon} ${day} ${d.getUTCFullYear()} ${d.toISOString().slice(11, 19)}`;
 }
 
+/** The pins the firmware drives itself, which Blynk's pin commands must leave alone: ",2L,0B," (L LED, B button). */
+function ownPins(board) {
+  return "," + board.led.pins.map((p) => p + "L,").join("") + (board.button ? board.button.pin + "B," : "");
+}
+
 /** Flattens the build record into "__BUILD__.a.b" -> literal replacements. */
 function constants(board) {
   const build = {
     board: board.id, chip: board.chip, dev: board.dev,
     tmplId: identity.templateId, tmplName: identity.templateName, fwVer: identity.firmwareVersion, build: buildStamp(),
     led: board.led, button: board.button, setupCode: identity.setupCode, telnet: identity.telnet === "on",
+    ownPins: ownPins(board),
   };
   const out = {};
   const flat = (prefix, v) => {

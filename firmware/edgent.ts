@@ -12,7 +12,7 @@ import { Join } from "./wifi/wifi";
 import { startCloud, Cloud } from "./cloud/client";
 import { parseCommand } from "./cloud/console";
 import { startIndicator, Indicator } from "./indicator";
-import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage, telnetConsole } from "./platform/espruino";
+import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage, telnetConsole, pinFunctions } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
 const CLOUD_TEST_TIMEOUT = 30000; // first login while testing a new config
@@ -314,13 +314,15 @@ function startCloudWith(c: Config): void {
     host: c.h,
     port: tls ? c.q : c.p,
     tls: tls,
-    info: { fwVer: __BUILD__.fwVer, fwType: __BUILD__.tmplId, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
+    info: { fwVer: __BUILD__.fwVer, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
     log: log,
     onLogin: onLogin,
     onOffline: function () {
       if (S === State.RUNNING) setState(State.CONNECTING_CLOUD);
     },
     onCommand: command,
+    pins: pinFunctions,
+    own: __BUILD__.ownPins,
   });
 }
 

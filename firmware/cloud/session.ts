@@ -29,7 +29,8 @@ export interface CloudOptions {
   host: string;
   port: number;
   tls: boolean;
-  info: { fwVer: string; fwType: string; build: string; dev: string; tmpl: string };
+  /** fwType is Blynk's BLYNK_FIRMWARE_TYPE; without it the template id, as in Blynk.Edgent (one string less in RAM). */
+  info: { fwVer: string; fwType?: string; build: string; dev: string; tmpl: string };
   /** One log line without the "[millis] " prefix. */
   log(line: string): void;
   /** Every login reply: 200 or 4 = online; 9 = invalid token (the client then stops retrying). */
@@ -38,11 +39,31 @@ export interface CloudOptions {
   onOffline(): void;
   /** A console command from the cloud (INTERNAL "dbg"): "config start", "config erase" or "reboot". */
   onCommand(line: string): void;
+  /**
+   * Espruino's pin functions for Blynk's built-in pin commands (HARDWARE pm, dw, dr, aw, ar); the
+   * firmware passes the global object that has them. Without it those commands get ILLEGAL_COMMAND.
+   */
+  pins?: PinApi;
+  /** Pins the firmware drives itself, refused to pin commands: ",2L,0B," (L status LED, B button). */
+  own?: string;
   /** Opens a socket and calls onConnect(socket) once connected; may throw when refused. */
   connect?: (host: string, port: number, tls: boolean, onConnect: (s: CloudSocket) => void) => CloudSocket;
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => any;
   clearTimeout?: (id: any) => void;
+}
+
+/** Espruino's pin functions as its global object has them (pins as numbers, or names such as "A0"). */
+export interface PinApi {
+  /** Throws "Invalid pin" for a pin the board does not have. */
+  getPinMode(pin: number | string): string;
+  pinMode(pin: number | string, mode: string): void;
+  digitalWrite(pin: number | string, level: number): void;
+  digitalRead(pin: number | string): number;
+  /** duty 0..1 */
+  analogWrite(pin: number | string, duty: number): void;
+  /** 0..1 (always below 1), NaN for a pin without an ADC */
+  analogRead(pin: number | string): number;
 }
 
 export interface Cloud {
@@ -92,7 +113,7 @@ const enum End {
 /** The info message body: the current library's key set (§8 "Info message"). */
 export function infoBody(i: CloudOptions["info"]): string {
   return (
-    "mcu\x00" + i.fwVer + "\x00fw-type\x00" + i.fwType + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
+    "mcu\x00" + i.fwVer + "\x00fw-type\x00" + (i.fwType || i.tmpl) + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
     "\x00h-beat\x00" + Limit.HEARTBEAT / 1000 + "\x00buff-in\x00" + MAX_BODY + "\x00dev\x00" + i.dev + (i.tmpl ? "\x00tmpl\x00" + i.tmpl : "")
   );
 }
@@ -226,6 +247,7 @@ export function openCloud(o: CloudOptions): Cloud {
           else o.log("Unknown command: " + line);
         }
       } else if (v[0] === "vw") apiWrite(v[1], v.slice(2));
+      else if (o.pins && ",pm,dw,dr,aw,ar,".indexOf("," + v[0] + ",") >= 0) pinCommand(v, o.pins);
       else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));
       over = 0;
     } else if (c === Cmd.REDIRECT) {
@@ -239,6 +261,53 @@ export function openCloud(o: CloudOptions): Cloud {
     } else if (c === Cmd.DEBUG_PRINT) {
       if (f.body) o.log("Server: " + f.body);
     } else end("Invalid header type: " + c, End.RETRY);
+  }
+
+  /**
+   * Blynk's built-in pin commands, as its library runs them: `pm pin mode [pin mode ...]`, `dw pin
+   * level` and `aw pin 0..255` (both make the pin an output first), `dr pin` and `ar pin`, answered
+   * with `dw pin 0|1` and `aw pin 0..1023` under the command's id. A pin the firmware drives itself,
+   * a pin the board does not have and a failing call are each one log line; nothing else happens.
+   * (Called from one place only, so the bundle keeps it inside handle() and it costs no RAM of its own.)
+   */
+  function pinCommand(v: string[], io: PinApi): void {
+    var c = v[0];
+    // pm carries pin/mode pairs, the others one pin; a missing pin is reported too
+    for (var i = 1; i === 1 || i < v.length; i += c === "pm" ? 2 : v.length) {
+      var name = v[i];
+      var x = v[i + 1];
+      try {
+        // A number, or "A0": Blynk's library reads the analog input by that name, and Espruino's
+        // ESP8266 build names its one ADC pin so. Nothing else: Espruino takes pin numbers modulo
+        // 256 and resolves names such as "D2", either of which would get past the check below.
+        var p: any = /^\d+$/.test(name) ? +name : /^A\d$/.test(name) ? name : -1;
+        if (p < 0 || p > 255) throw "invalid pin";
+        io.getPinMode(p); // throws for a pin this board does not have
+        var own = o.own || "";
+        if (own.indexOf("," + p + "L,") >= 0) throw "the status LED's pin, refused";
+        if (own.indexOf("," + p + "B,") >= 0) throw "the button's pin, refused";
+        if (c === "pm") {
+          var mode = x === "in" ? "input" : x === "out" || x === "pwm" ? "output" : x === "pu" ? "input_pullup" : x === "pd" ? "input_pulldown" : "";
+          if (!mode) throw "invalid mode " + x;
+          io.pinMode(p, mode);
+        } else if (c === "dw" || c === "aw") {
+          if (x === undefined) throw "no value";
+          io.pinMode(p, "output");
+          // values as the library's atoi() reads them; analogWrite takes 0..1 where Arduino takes 0..255
+          if (c === "dw") io.digitalWrite(p, parseInt(x, 10) ? 1 : 0);
+          else io.analogWrite(p, (parseInt(x, 10) || 0) / 255);
+        } else {
+          var r = c === "dr" ? io.digitalRead(p) : io.analogRead(p);
+          if (c === "ar") {
+            if (!(r >= 0)) throw "no ADC on this pin";
+            r = r >= 1 ? 1023 : Math.floor(r * 1024); // Arduino's 10-bit scale (ESP32's 12 bits scaled down)
+          }
+          send(Cmd.HARDWARE, (c === "dr" ? "dw\x00" : "aw\x00") + name + "\x00" + r);
+        }
+      } catch (e) {
+        o.log("Hardware " + c + " " + name + ": " + ((e as any).message || e));
+      }
+    }
   }
 
   function write(frame: string): boolean {

@@ -86,4 +86,6 @@ declare const __BUILD__: {
   button: { pin: number; activeLow: boolean } | null;
   setupCode: string;
   telnet: boolean;
+  /** Pins of the status LED and the button: ",2L,0B," (L LED, B button). */
+  ownPins: string;
 };

@@ -4,6 +4,8 @@
 // RAM note: a JS wrapper function costs ~5 JsVars; a reference to a native function costs 1, so
 // natives are passed on as they are wherever the signature already fits.
 
+import type { PinApi } from "../cloud/session";
+
 var bootTime = getTime();
 
 /** Milliseconds since the firmware started (getTime() may be wall-clock time). */
@@ -90,6 +92,8 @@ export function tcpConnect(host: string, port: number, tls: boolean, onConnect: 
 }
 
 // ---- Pins ----
+/** Espruino's own pin functions for Blynk's pin commands: the global object has them all, no wrapper needed. */
+export var pinFunctions: PinApi = global as any;
 export var pinOutput: (pin: number, level: number) => void = digitalWrite;
 export var pinRead: (pin: number) => number = digitalRead;
 export var pinInput: (pin: number, mode: "input_pullup" | "input_pulldown" | "input") => void = pinMode;

@@ -534,6 +534,117 @@ for (const b of BOARDS) {
       assert.deepEqual(d.cloud.values["2"], ["on", "3.5"]);
       assert.equal(d.cloud.count("event"), 1);
     });
+
+    // Blynk's built-in pin commands. Free GPIOs on both boards: 5 (dw), 14 (pm + dr), 12 (aw); the ADC
+    // input is Espruino's A0 on ESP8266 and GPIO34 (ADC1) on ESP32. The status LED is on 2, the button on 0.
+    const adc = b.chip === "ESP8266" ? "A0" : "34";
+    const adcPin = b.chip === "ESP8266" ? 17 : 34;
+    /** The device's HARDWARE frame with message id `id`, once it has arrived. */
+    async function reply(d: Device, id: number): Promise<string> {
+      const hit = () => d.cloud.frames.find((f) => f.cmd === 20 && f.id === id);
+      assert.ok(await d.sim.until(() => !!hit(), 5000), "a HARDWARE reply with id " + id);
+      return hit()!.body;
+    }
+
+    it("pin commands from the app: dw drives a pin, pm pu + dr answers dw with its level, aw sets a PWM duty, ar answers aw 0..1023", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      // what the pin drives, as the simulator logs it (an undriven pin reads 1 already)
+      const driven = () => d.sim.pins.log.filter((e: any) => e.pin === 5 && e.kind === "digital").map((e: any) => e.value);
+      d.cloud.send(20, "dw\x005\x001", 0x0101);
+      assert.ok(await d.sim.until(() => driven().length === 1, 5000), "GPIO5 driven");
+      d.cloud.send(20, "dw\x005\x000", 0x0102);
+      assert.ok(await d.sim.until(() => driven().length === 2, 5000), "GPIO5 driven again");
+      assert.deepEqual(driven(), [1, 0]);
+      assert.equal(d.sim.pins.mode(5), "output");
+
+      d.cloud.send(20, "pm\x0014\x00pu", 0x0103);
+      assert.ok(await d.sim.until(() => d.sim.pins.mode(14) === "input_pullup", 5000), "GPIO14 input with pull-up: " + d.sim.pins.mode(14));
+      d.sim.pins.setInput(14, 0);
+      d.cloud.send(20, "dr\x0014", 0x0201);
+      assert.equal(await reply(d, 0x0201), "dw\x0014\x000", "low, under the dr's id");
+      d.sim.pins.setInput(14, 1);
+      d.cloud.send(20, "dr\x0014", 0x0202);
+      assert.equal(await reply(d, 0x0202), "dw\x0014\x001", "high, under the dr's id");
+      assert.equal(d.sim.pins.mode(14), "input_pullup", "reading keeps the mode the app set");
+
+      d.cloud.send(20, "aw\x0012\x00128", 0x0104);
+      const pwm = () => d.sim.pins.log.filter((e: any) => e.pin === 12 && e.kind === "pwm").pop();
+      assert.ok(await d.sim.until(() => !!pwm(), 5000), "a PWM duty on GPIO12");
+      // ESP32's LEDC keeps 10 bits of it
+      assert.ok(Math.abs(pwm().value - 128 / 255) < 1 / 1024, "duty " + pwm().value);
+
+      d.sim.pins.setAnalog(adcPin, 0.5);
+      d.cloud.send(20, "ar\x00" + adc, 0x0301);
+      assert.equal(await reply(d, 0x0301), "aw\x00" + adc + "\x00512");
+      d.sim.pins.setAnalog(adcPin, 0);
+      d.cloud.send(20, "ar\x00" + adc, 0x0302);
+      assert.equal(await reply(d, 0x0302), "aw\x00" + adc + "\x000");
+
+      assert.equal(d.cloud.frames.filter((f) => f.cmd === 0 && f.len === 2).length, 0, "no ILLEGAL_COMMAND");
+      assert.equal(lines(d, /Hardware /).length, 0, "nothing refused: " + lines(d, /Hardware /));
+      assert.ok(d.online());
+      assert.deepEqual(d.counts(), before);
+    });
+
+    it("pin commands to the status LED's or the button's pin are refused and logged; the LED breathes on, the button stays an input", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const buttonMode = d.sim.pins.mode(0);
+      const from = d.sim.markLog();
+      const t0 = d.sim.now();
+      d.cloud.send(20, "dw\x002\x001");
+      d.cloud.send(20, "aw\x002\x00255");
+      d.cloud.send(20, "pm\x002\x00in\x000\x00out");
+      d.cloud.send(20, "dw\x000\x000");
+      d.cloud.send(20, "dr\x002");
+      await d.sim.waitForLog(/Hardware dr 2: /, 5000, from);
+      await d.sim.advance(6000);
+      assert.deepEqual(lines(d, /Hardware /, from).map((l: string) => l.replace(/^\[\d+\] /, "")), [
+        "Hardware dw 2: the status LED's pin, refused",
+        "Hardware aw 2: the status LED's pin, refused",
+        "Hardware pm 2: the status LED's pin, refused",
+        "Hardware pm 0: the button's pin, refused",
+        "Hardware dw 0: the button's pin, refused",
+        "Hardware dr 2: the status LED's pin, refused",
+      ]);
+      assert.equal(d.cloud.frames.filter((f) => f.cmd === 20 && f.body.startsWith("dw\x002")).length, 0, "no reply to the refused dr");
+      // the LED driver's own writes go on: PWM steps of the breathing pattern, nothing else on its pin
+      const led = d.sim.pins.log.filter((e: any) => e.pin === 2 && e.t >= t0);
+      assert.ok(led.every((e: any) => e.kind === "pwm"), "only the LED's PWM on GPIO2: " + JSON.stringify(led.filter((e: any) => e.kind !== "pwm")));
+      assert.ok(new Set(led.map((e: any) => e.value)).size > 10, "the LED keeps breathing: " + led.length + " steps");
+      assert.equal(d.sim.pins.log.filter((e: any) => e.pin === 0 && e.t >= t0).length, 0, "nothing written to the button's pin");
+      assert.equal(d.sim.pins.mode(0), buttonMode);
+      assert.ok(d.online());
+    });
+
+    it("bad pin commands: one log line each, the device stays online with its timers and sockets", async () => {
+      const d = await boot(b);
+      await d.settle();
+      const before = d.counts();
+      const from = d.sim.markLog();
+      // 300 would be pin 44 to Espruino (it takes pin numbers modulo 256); D5 is Espruino's name, not Blynk's
+      for (const body of ["dw\x0099\x001", "dw\x00300\x001", "dw\x00D5\x001", "ar\x005", "pm\x005\x00fast", "aw\x005", "dr", b.chip === "ESP8266" ? "ar\x00A1" : "ar\x00A0"])
+        d.cloud.send(20, body);
+      await d.sim.waitForLog(/Hardware ar A[01]: /, 5000, from);
+      await d.sim.advance(3000);
+      assert.deepEqual(lines(d, /Hardware /, from).map((l: string) => l.replace(/^\[\d+\] /, "")), [
+        "Hardware dw 99: Invalid pin",
+        "Hardware dw 300: invalid pin",
+        "Hardware dw D5: invalid pin",
+        "Hardware ar 5: no ADC on this pin",
+        "Hardware pm 5: invalid mode fast",
+        "Hardware aw 5: no value",
+        "Hardware dr undefined: invalid pin",
+        "Hardware ar " + (b.chip === "ESP8266" ? "A1" : "A0") + ": Invalid pin",
+      ]);
+      assert.equal(d.sim.pins.log.filter((e: any) => e.pin === 5 || e.pin === 44).length, 0, "no pin written");
+      assert.equal(d.sim.uncaught.length, 0, "nothing thrown out of the loop");
+      assert.equal(d.cloud.sessions.length, 1, "no reconnect");
+      assert.ok(d.online());
+      assert.deepEqual(d.counts(), before);
+    });
   });
 }
 

@@ -2,7 +2,7 @@
 // After each fault the client must be online again (or stopped, where that is specified) with the
 // timer and socket counts it had before the fault.
 import assert from "node:assert/strict";
-import { openCloud, CloudOptions, Cloud, Limit } from "../../firmware/cloud/session.ts";
+import { openCloud, CloudOptions, Cloud, Limit, PinApi } from "../../firmware/cloud/session.ts";
 import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
 import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
 import { FakeClock, nodeSockets, memSockets, Sockets } from "./harness.ts";
@@ -503,13 +503,52 @@ describe("cloud client (Node, fake cloud over TCP)", () => {
       assert.equal(e.clock.pending(), 1);
     });
 
-    it("HARDWARE subcommands other than vw/vr get RESPONSE 2 (ILLEGAL_COMMAND) with the same id", async () => {
+    it("HARDWARE subcommands other than vw/vr get RESPONSE 2 (ILLEGAL_COMMAND) with the same id; pin commands too without pin functions", async () => {
       const e = await start();
       await e.online();
       e.cloud.send(20, "dw\x002\x001", 0x0042);
+      e.cloud.send(20, "xx\x002", 0x0043);
       await e.clock.advance(10);
-      const r = e.net.sent.find((f) => f.cmd === 0)!;
-      assert.deepEqual([r.id, r.len], [0x42, 2]);
+      const r = e.net.sent.filter((f) => f.cmd === 0);
+      assert.deepEqual(r.map((f) => [f.id, f.len]), [[0x42, 2], [0x43, 2]]);
+    });
+
+    /** Pin functions in Espruino's shape over a table of levels; "A0" and 0..17 exist, as on an ESP8266. */
+    function fakePins() {
+      const calls: string[] = [];
+      const level: Record<string, number> = { "14": 1, A0: 0.25 };
+      const check = (p: number | string) => {
+        if (!(p === "A0" || (typeof p === "number" && p >= 0 && p <= 17))) throw new Error("Invalid pin");
+      };
+      const pins: PinApi = {
+        getPinMode: (p) => (check(p), "input"),
+        pinMode: (p, m) => void calls.push("pinMode " + p + " " + m),
+        digitalWrite: (p, v) => void calls.push("digitalWrite " + p + " " + v),
+        digitalRead: (p) => level[p] ?? 0,
+        analogWrite: (p, v) => void calls.push("analogWrite " + p + " " + v),
+        analogRead: (p) => (p === "A0" ? level[p] : NaN),
+      };
+      return { pins, calls };
+    }
+
+    it("pin commands with pin functions: writes in Espruino's terms, reads answered under the command's id", async () => {
+      const f = fakePins();
+      const e = await start({ pins: f.pins, own: ",2L,0B," });
+      await e.online();
+      e.cloud.send(20, "pm\x0014\x00pu\x004\x00out", 0x0101);
+      e.cloud.send(20, "dw\x005\x001", 0x0102);
+      e.cloud.send(20, "aw\x0012\x00255", 0x0103);
+      e.cloud.send(20, "dr\x0014", 0x0104);
+      e.cloud.send(20, "ar\x00A0", 0x0105);
+      e.cloud.send(20, "dw\x002\x001", 0x0106);
+      e.cloud.send(20, "ar\x005", 0x0107);
+      await e.clock.advance(1000);
+      assert.deepEqual(f.calls, ["pinMode 14 input_pullup", "pinMode 4 output", "pinMode 5 output", "digitalWrite 5 1", "pinMode 12 output", "analogWrite 12 1"]);
+      const hw = e.net.sent.filter((x) => x.cmd === 20);
+      assert.deepEqual(hw.map((x) => [x.id, x.body]), [[0x0104, "dw\x0014\x001"], [0x0105, "aw\x00A0\x00256"]]);
+      assert.deepEqual(lines(e, /Hardware /).map((l) => l.replace(/^\[\d+\] /, "")), ["Hardware dw 2: the status LED's pin, refused", "Hardware ar 5: no ADC on this pin"]);
+      assert.equal(e.net.sent.filter((x) => x.cmd === 0).length, 0, "no ILLEGAL_COMMAND");
+      assertSteady(e);
     });
 
     it("a handler that throws is logged and the session goes on", async () => {

@@ -48,6 +48,10 @@ describe("cloud codec", () => {
     it("the info vector is what the client builds from its options", () => {
       assert.equal(infoBody(INFO), INFO_BODY);
       assert.equal(infoBody({ ...INFO, tmpl: "" }).split("\0").includes("tmpl"), false, "tmpl only when the template id is set");
+      const { fwType, ...noType } = INFO;
+      assert.equal(infoBody({ ...noType, tmpl: "TMPL4other" }).split("\0")[3], "TMPL4other", "fw-type is the template id unless given");
+      assert.equal(infoBody({ ...INFO, fwType: "Lamp" }).split("\0")[3], "Lamp");
+      void fwType;
     });
   });
 

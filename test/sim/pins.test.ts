@@ -84,6 +84,17 @@ describe('sim pins', () => {
     assert.deepEqual(sim.pins.log.map((e) => [e.pin, e.kind, e.value]), [[5, 'pixel', [255, 0, 16]]]);
   });
 
+  it('analogRead: the value set on an ADC pin, NaN on a pin without one', async () => {
+    const esp8266 = await boot('', { chip: 'ESP8266' });
+    esp8266.pins.setAnalog(17, 0.5);
+    assert.equal(esp8266.repl('analogRead("A0")'), 0.5);
+    assert.equal(esp8266.repl('isNaN(analogRead(D5))'), true);
+    const esp32 = await boot('');
+    esp32.pins.setAnalog(34, 0.25);
+    assert.equal(esp32.repl('analogRead(D34)'), 0.25);
+    assert.equal(esp32.repl('isNaN(analogRead(D5))'), true);
+  });
+
   it('D17 does not exist on ESP8266', async () => {
     const sim = await boot('', { chip: 'ESP8266' });
     assert.equal(sim.repl('typeof D17'), 'undefined');

@@ -278,9 +278,17 @@ export class Pins {
     return this.pins[pin].mode;
   }
 
+  /**
+   * Pins with an ADC: ESP8266's A0 (17); on ESP32 the ADC1 pins 32-39 (Espruino does not drive ADC2,
+   * boards/ESP32.py). Elsewhere jshPinAnalog returns NaN (targets/esp32|esp8266/jshardware.c).
+   */
+  private hasAdc(pin: number): boolean {
+    return this.chip === 'ESP32' ? pin >= 32 && pin <= 39 : pin === 17;
+  }
+
   analogRead(pinVar: unknown): number {
     const pin = this.pinOrThrow(pinVar);
-    return this.pins[pin].analog;
+    return this.hasAdc(pin) ? this.pins[pin].analog : NaN;
   }
 
   analogWrite(pinVar: unknown, valueArg: unknown, opts?: unknown): void {

@@ -66,8 +66,7 @@ const typescript = typescriptPlugin as unknown as (o: object) => Plugin;
 
 /**
  * Bundles an entry like rollup.config.js bundles the firmware: its TypeScript settings and its
- * output plugins (terser options, array-hole fix, conformance check), without __BUILD__ and without
- * the build record, which names itself after an output file this in-memory bundle does not have.
+ * output plugins (terser options, array-hole fix, conformance check), without __BUILD__.
  */
 async function bundle(entryCode: string): Promise<string> {
   const firmware = (await import(pathToFileURL(join(ROOT, "rollup.config.js")).href)).default[0];
@@ -80,7 +79,7 @@ async function bundle(entryCode: string): Promise<string> {
       typescript({ tsconfig: join(ROOT, "tsconfig.json"), outDir: undefined, noEmitOnError: true, include: [join(ROOT, "firmware/**/*.ts")] }),
     ],
   });
-  const { output } = await b.generate({ format: "iife", strict: false, plugins: firmware.output.plugins.filter((p: Plugin) => p.name !== "edgent-build-record") });
+  const { output } = await b.generate({ format: "iife", strict: false, plugins: firmware.output.plugins });
   await b.close();
   return output[0].code;
 }

@@ -35,6 +35,18 @@ async function until<T>(dev: RealDevice, expr: string, pred: (v: T) => boolean, 
   }
 }
 
+/** Sends one datagram to the device's UDP port 53 and resolves to its reply. */
+async function udpEcho(dev: RealDevice, text: string): Promise<string> {
+  const sock = dgram.createSocket("udp4");
+  try {
+    const reply = new Promise<string>((resolve) => sock.on("message", (m) => resolve(m.toString("latin1"))));
+    sock.send(Buffer.from(text), dev.udpPort(53), "127.0.0.1");
+    return await reply;
+  } finally {
+    sock.close();
+  }
+}
+
 /** Runs device code that records Wifi callbacks/events in the global `R`. */
 const RECORD =
   'W=require("Wifi");R=[];' +
@@ -179,14 +191,7 @@ describe("real interpreter harness (test/real)", function () {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), "hello GET /hello?x=1");
 
-    const sock = dgram.createSocket("udp4");
-    try {
-      const reply = new Promise<string>((resolve) => sock.on("message", (m) => resolve(m.toString("latin1"))));
-      sock.send(Buffer.from("ping"), dev.udpPort(53), "127.0.0.1");
-      assert.equal(await reply, "echo:ping");
-    } finally {
-      sock.close();
-    }
+    assert.equal(await udpEcho(dev, "ping"), "echo:ping");
   });
 
   it("Storage written by the firmware can be read back after stop, and the flash can be reused", async function () {
@@ -276,14 +281,7 @@ describe("lean prelude (test/real/prelude-lean.js)", function () {
       // listen(80) / bind(53) on the harness's ports
       const res = await fetch(`http://127.0.0.1:${dev.httpPort()}/hello`);
       assert.equal(await res.text(), "hello GET /hello");
-      const sock = dgram.createSocket("udp4");
-      try {
-        const reply = new Promise<string>((resolve) => sock.on("message", (m) => resolve(m.toString("latin1"))));
-        sock.send(Buffer.from("ping"), dev.udpPort(53), "127.0.0.1");
-        assert.equal(await reply, "echo:ping");
-      } finally {
-        sock.close();
-      }
+      assert.equal(await udpEcho(dev, "ping"), "echo:ping");
 
       // Wifi: scan, join, wrong password (ESP8266 shapes)
       await dev.eval(RECORD + 'W.scan(function(l){R.push(["scan",l]);});');

@@ -335,9 +335,11 @@ export function openCloud(o: CloudOptions): Cloud {
   function send(cmd: number, body: string): boolean {
     if (st !== St.ONLINE) return false;
     var frame = encode(cmd, over || (mid = mid >= 65535 ? 1 : mid + 1), body);
+    if (after && !after[0]) after[0] = frame; // setMetadata's frame: write() runs its callback
     if (cmd >= Cmd.BRIDGE && cmd <= Cmd.HARDWARE && (q.length || now() < (rx > tx ? rx : tx) + Limit.SEND_SPACING)) {
       // "vw\0pin\0": the frame's pin, compared with the \0 after it so V1 never matches V10
-      var pin = cmd === Cmd.HARDWARE && body.substr(0, 3) === "vw\x00" ? (body + "\x00").substr(0, (body + "\x00").indexOf("\x00", 3) + 1) : "";
+      var b = body + "\x00";
+      var pin = cmd === Cmd.HARDWARE && b.substr(0, 3) === "vw\x00" ? b.substr(0, b.indexOf("\x00", 3) + 1) : "";
       for (var i = 0; pin && i < q.length; i++)
         if (q[i].charCodeAt(0) === cmd && (q[i] + "\x00").substr(5, pin.length) === pin) {
           q[i] = frame;
@@ -390,10 +392,8 @@ export function openCloud(o: CloudOptions): Cloud {
       return st === St.ONLINE;
     },
     setMetadata: function (field: string, value: string, written?: () => void) {
-      var body = "meta\x00set\x00" + field + "\x00" + value;
-      // the frame as send() will encode it (the next id), so write() can tell when it leaves
-      if (written) after = [encode(Cmd.INTERNAL, over || (mid >= 65535 ? 1 : mid + 1), body), written];
-      if (send(Cmd.INTERNAL, body)) return true;
+      if (written) after = ["", written]; // send() puts the encoded frame in, write() spots it leaving
+      if (send(Cmd.INTERNAL, "meta\x00set\x00" + field + "\x00" + value)) return true;
       after = undefined;
       return false;
     },

@@ -97,7 +97,7 @@ export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
     if (o.dryRun) say(`1. build   ${buildCommand(board.id)}   (${why})`);
     else {
       say(`building ${show(state.path)} (${why})`);
-      await runBuild(o.root, distDir, board.id, "fix the errors above, or flash the existing bundle with --no-build");
+      await runBuild(o.root, distDir, board.id, "fix the errors above, or flash the existing bundle with --no-build", o.env);
     }
   } else if (!state.exists) {
     if (o.dist && !existsSync(o.dist)) throw new EspruinoCliError(`--dist ${show(o.dist)}: no such folder`, `pass the folder that holds ${board.id}.js, or leave --dist out to use (and build) dist/`);

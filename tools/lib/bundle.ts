@@ -152,12 +152,15 @@ export function buildCommand(board: string): string {
   return `BOARD=${board} npx rollup -c rollup.config.js`;
 }
 
-/** Builds <distDir>/<board>.js and its build record; rollup's output goes to the terminal. `hint` is for a failed build. */
-export function runBuild(root: string, distDir: string, board: string, hint: string): Promise<void> {
+/**
+ * Builds <distDir>/<board>.js and its build record with the identity `env` gives (as bundleState
+ * compared it); rollup's output goes to the terminal. `hint` is for a failed build.
+ */
+export function runBuild(root: string, distDir: string, board: string, hint: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const rollup = join(root, "node_modules", "rollup", "dist", "bin", "rollup");
   if (!existsSync(rollup)) throw new EspruinoCliError("rollup is not installed", "run npm install in the repository");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [rollup, "-c", "rollup.config.js"], { cwd: root, env: { ...process.env, BOARD: board, DIST_DIR: distDir }, stdio: "inherit" });
+    const child = spawn(process.execPath, [rollup, "-c", "rollup.config.js"], { cwd: root, env: { ...env, BOARD: board, DIST_DIR: distDir }, stdio: "inherit" });
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve();

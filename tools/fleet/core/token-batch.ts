@@ -119,10 +119,12 @@ export interface WriteTokenOptions {
   writer: StorageWriter;
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Also erase the stored configuration (whose token would win over this one). */
+  overwrite?: boolean;
 }
 
 /** Writes one token; returns the writer's steps (the exact commands for --dry-run). */
-export function writeToken(o: WriteTokenOptions & { overwrite?: boolean }): Promise<string[]> {
+export function writeToken(o: WriteTokenOptions): Promise<string[]> {
   return o.writer(o.target, tokenStorageFiles(o.token), { dryRun: o.dryRun, log: o.log, ...(o.overwrite ? { erase: [...CONFIG_STORAGE_FILES] } : {}) });
 }
 
@@ -132,7 +134,7 @@ export type CheckedWrite = { written: true; steps: string[] } | { written: false
  * One board: looks first, refuses a board that is not blank (TokenError with a hint)
  * unless `overwrite`, and skips the write when the board already holds exactly this token.
  */
-export async function writeTokenChecked(o: WriteTokenOptions & { inspect: BoardInspector; overwrite?: boolean }): Promise<CheckedWrite> {
+export async function writeTokenChecked(o: WriteTokenOptions & { inspect: BoardInspector }): Promise<CheckedWrite> {
   tokenStorageFiles(o.token); // a bad token is refused before the board is touched
   if (o.dryRun) return { written: true, steps: await writeToken(o) };
   const state = await o.inspect(o.target, o.token);
@@ -255,7 +257,7 @@ export async function runTokenBatch(
     const who = `token ${maskToken(entry.token)} (line ${entry.line}${entry.serial ? `, serial ${entry.serial}` : ''})`;
     if (opts.dryRun) {
       io.say(`dry run: board ${i + 1} would get ${who}`);
-      summary.steps.push(...await io.writer(opts.target, tokenStorageFiles(entry.token), { dryRun: true, log: io.say, ...(opts.overwrite ? { erase: [...CONFIG_STORAGE_FILES] } : {}) }));
+      summary.steps.push(...await writeToken({ target: opts.target, token: entry.token, writer: io.writer, dryRun: true, log: io.say, overwrite: opts.overwrite }));
       i++;
       continue;
     }
@@ -290,11 +292,10 @@ export async function runTokenBatch(
       break;
     }
     const base = { line: entry.line, serial: entry.serial, name: entry.name, token: entry.token, port: opts.target.port, board: state.serial };
-    const erase = opts.overwrite ? { erase: [...CONFIG_STORAGE_FILES] } : {};
     let stop = false;
     for (;;) {
       try {
-        await io.writer(opts.target, tokenStorageFiles(entry.token), { log: io.say, ...erase });
+        await writeToken({ target: opts.target, token: entry.token, writer: io.writer, log: io.say, overwrite: opts.overwrite });
       } catch (e) {
         const detail = errorDetail(e);
         io.say(`writing ${who} failed: ${detail}`);

@@ -1,12 +1,17 @@
-// Builds dist/<board>.js for every boards/<board>.json: TypeScript -> one ES5 IIFE that Espruino
-// runs from Storage (.bootcde). Board profile and device identity are compiled in as constants.
+// Builds dist/<board>.js for every boards/<board>.json: the firmware image (scripts/image.js), a
+// small boot loader plus the firmware's modules, each TypeScript -> ES5 that Espruino runs from
+// Storage. Board profile and device identity are compiled in as constants. Beside it: the same
+// image with Blynk's firmware info tag for Blynk.Air (<board>.ota.js) and the build record.
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import replace from "@rollup/plugin-replace";
+import { rollup } from "rollup";
 import { basename } from "node:path";
 import { loadBoards } from "./scripts/boards.js";
 import { readIdentity, buildRecord } from "./scripts/identity.js";
 import { checkBundle, formatProblems } from "./scripts/conformance.js";
+import { assembleImage } from "./scripts/image.js";
+import { MODULES, checkImports } from "./scripts/modules.js";
 
 let identity;
 try {
@@ -30,17 +35,18 @@ function buildStamp() {
   const day = String(d.getUTCDate()).padStart(2, " ");
   return `${mon} ${day} ${d.getUTCFullYear()} ${d.toISOString().slice(11, 19)}`;
 }
+const stamp = buildStamp();
 
 /** The pins the firmware drives itself, which Blynk's pin commands must leave alone: ",2L,0B," (L LED, B button). */
 function ownPins(board) {
   return "," + board.led.pins.map((p) => p + "L,").join("") + (board.button ? board.button.pin + "B," : "");
 }
 
-/** Flattens the build record into "__BUILD__.a.b" -> literal replacements. */
-function constants(board) {
+/** The build record as constants: "__BUILD__.a.b" -> literal. */
+export function constants(board) {
   const build = {
     board: board.id, chip: board.chip, dev: board.dev,
-    tmplId: identity.templateId, tmplName: identity.templateName, fwVer: identity.firmwareVersion, build: buildStamp(),
+    tmplId: identity.templateId, tmplName: identity.templateName, fwVer: identity.firmwareVersion, build: stamp,
     led: board.led, button: board.button, setupCode: identity.setupCode, telnet: identity.telnet === "on",
     ownPins: ownPins(board),
   };
@@ -61,53 +67,67 @@ const fixHoles = {
   },
 };
 
-const conformance = {
-  name: "espruino-conformance",
-  generateBundle(_opts, bundle) {
-    for (const [file, chunk] of Object.entries(bundle)) {
-      const problems = chunk.type === "chunk" ? checkBundle(chunk.code) : [];
-      if (problems.length) this.error("Espruino cannot run this bundle:\n" + formatProblems(file, problems));
-    }
-  },
-};
+/** Compiler and minifier settings shared by every module of every board. */
+export function firmwarePlugins(board) {
+  return [
+    replace({ preventAssignment: true, delimiters: ["\\b", "\\b(?![.\\w])"], values: constants(board) }),
+    typescript({ tsconfig: "./tsconfig.json", outDir: undefined, noEmitOnError: true }),
+  ];
+}
 
-// <board>.build.json beside the bundle: the identity compiled in (scripts/identity.js, buildRecord).
-// Written in the same step as the bundle, and not at all when a check above fails.
-const record = {
-  name: "edgent-build-record",
-  generateBundle(opts) {
-    if (!opts.file) return; // an in-memory bundle (the benchmarks) has no file to sit beside
-    const name = basename(opts.file, ".js") + ".build.json";
-    this.emitFile({ type: "asset", fileName: name, source: JSON.stringify(buildRecord(identity), null, 2) + "\n" });
-  },
-};
+export function firmwareOutputPlugins() {
+  return [
+    terser({
+      ecma: 5,
+      // Single-use functions are folded into their one caller as function expressions (reduce_funcs,
+      // on by default): run-once code then never sits in a module's scope, which saves RAM.
+      // Hot paths must therefore not call single-use helpers (see firmware/led/led.ts).
+      compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
+      mangle: { toplevel: true },
+      format: { ascii_only: true, comments: false },
+    }),
+    fixHoles,
+  ];
+}
+
+/** One module as Espruino evaluates it with Modules.addCached: flat code, `exports.x = ...`. */
+async function buildModule(board, mod, warn) {
+  const b = await rollup({ input: mod.entry, plugins: firmwarePlugins(board), onwarn: (w) => w.code !== "CIRCULAR_DEPENDENCY" && warn(w) });
+  const problems = checkImports(mod, b.watchFiles);
+  if (problems.length) throw new Error(problems.join("\n"));
+  const { output } = await b.generate({ format: mod.name === "loader" ? "iife" : "cjs", strict: false, esModule: false, exports: "named", plugins: firmwareOutputPlugins() });
+  await b.close();
+  const code = output[0].code.trim();
+  const issues = checkBundle(code);
+  if (issues.length) throw new Error("Espruino cannot run this module:\n" + formatProblems(`${board.id}/${mod.name}`, issues));
+  return code;
+}
+
+/** Builds every module of the board and puts the image in place of the loader's own chunk. */
+function image(board) {
+  return {
+    name: "edgent-image",
+    async generateBundle(opts, bundle) {
+      const warn = (w) => this.warn(w);
+      const mods = [];
+      for (const m of MODULES) mods.push([m.name, await buildModule(board, m, warn)]);
+      const loader = await buildModule(board, { name: "loader", entry: "firmware/boot/loader.ts" }, warn);
+      const info = { fw: identity.firmwareVersion, board: board.id, chip: board.chip, tmpl: identity.templateId, build: stamp };
+      const text = assembleImage(info, loader, mods);
+      const chunk = Object.values(bundle).find((c) => c.type === "chunk");
+      chunk.code = text;
+      if (!opts.file) return; // an in-memory build (benchmarks) has no files beside it
+      const base = basename(opts.file, ".js");
+      this.emitFile({ type: "asset", fileName: base + ".build.json", source: JSON.stringify(buildRecord(identity), null, 2) + "\n" });
+    },
+  };
+}
 
 export default boards.map((board) => ({
-  input: "firmware/main.ts",
-  output: {
-    file: `${process.env.DIST_DIR || "dist"}/${board.id}.js`,
-    format: "iife",
-    strict: false,
-    plugins: [
-      terser({
-        ecma: 5,
-        // Single-use functions are folded into their one caller as function expressions (reduce_funcs,
-        // on by default): run-once code then never sits in the module scope, which saves about 350
-        // JsVars. Hot paths must therefore not call single-use helpers (see firmware/led/led.ts).
-        compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
-        mangle: { toplevel: true },
-        format: { ascii_only: true, comments: false },
-      }),
-      fixHoles,
-      conformance,
-      record,
-    ],
-  },
+  input: "firmware/boot/loader.ts",
+  output: { file: `${process.env.DIST_DIR || "dist"}/${board.id}.js`, format: "iife", strict: false, plugins: [image(board)] },
   onwarn(w, warn) {
     if (w.code !== "CIRCULAR_DEPENDENCY") warn(w);
   },
-  plugins: [
-    replace({ preventAssignment: true, delimiters: ["\\b", "\\b(?![.\\w])"], values: constants(board) }),
-    typescript({ tsconfig: "./tsconfig.json", outDir: undefined, noEmitOnError: true }),
-  ],
+  plugins: firmwarePlugins(board),
 }));

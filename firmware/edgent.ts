@@ -1,63 +1,125 @@
 // The device's state machine: Blynk.Edgent's flow (reference states and log lines), made
 // event-driven, with test-before-commit provisioning and a portal that never strands a device.
+//
+// One explicit state (K.s) with its entry time (`at`), one timer, and tick(): the step function.
+// Events (a WiFi join's result, a login's status, a command) change the state through go() and
+// call tick(), which does whatever is due in the current state (named limits checked as
+// `now - since >= LIMIT`), opens or closes the phases the state calls for, and arms the one timer
+// for the next deadline. The phases, each loaded from its own module and closed as a whole:
+//   portal - access point, HTTP and DNS (module "portal"), up while the state is WAIT_CONFIG or
+//            CONFIGURING, while a new configuration is tested, and AP_GRACE after it passed;
+//   test   - a configuration under test (T): join its network, then log in with its token;
+//   reconnect - a provisioned device joining its saved networks, strongest first, with back-off;
+//   link   - the cloud session (module "blynk"), from the join until the device goes offline.
+//
+//   from                      event                                   to
+//   INIT                      boot with a tested configuration        CONNECTING_NET (reconnect)
+//   INIT                      boot without                            WAIT_CONFIG
+//   WAIT_CONFIG               GET /board_info.json                    CONFIGURING
+//   CONFIGURING               the last phone left the access point    WAIT_CONFIG
+//   WAIT_CONFIG, CONFIGURING  valid /config (or edgent.connect)       CONNECTING_NET (test)
+//   CONNECTING_NET (test)     joined                                  CONNECTING_CLOUD (test)
+//   CONNECTING_NET (test)     join failed                             WAIT_CONFIG, last_error 701
+//   CONNECTING_CLOUD (test)   logged in                               RUNNING (stored; portal for AP_GRACE)
+//   CONNECTING_CLOUD (test)   token rejected / CLOUD_TEST_TIMEOUT     WAIT_CONFIG, 703 / 702
+//   CONNECTING_NET            joined a saved network                  CONNECTING_CLOUD
+//   CONNECTING_NET            every saved network failed              CONNECTING_NET, retry in 5..60 s;
+//                                                                     WAIT_CONFIG too after 5 min offline
+//   WAIT_CONFIG, CONFIGURING  (provisioned) joined a saved network    CONNECTING_CLOUD
+//   CONNECTING_CLOUD          logged in                               RUNNING
+//   RUNNING                   session lost (the link reconnects)      CONNECTING_CLOUD
+//   CONNECTING_CLOUD, RUNNING WiFi lost                               CONNECTING_NET (reconnect)
+//   CONNECTING_CLOUD, RUNNING token rejected                          WAIT_CONFIG, 703, off the network
+//   WAIT_CONFIG (provisioned) "config start", CONFIG_IDLE_LIMIT
+//                             without a phone                         CONNECTING_NET (reconnect)
+//   any                       10 s button hold, "config erase", /reset RESET_CONFIG -> WAIT_CONFIG
+//   any                       "config start"                          WAIT_CONFIG (configuration kept)
+//   WAIT_CONFIG               access point failed                     ERROR, last_error 704
+//   ERROR                     ERROR_REBOOT, button not held           restart
+//   any                       "reboot", /reboot                       restart
 import { State, stateName, LastError } from "./core/state";
 import { log, maskToken } from "./core/log";
-import { Config, Flag, Store, Files, loadConfig, saveConfig, eraseConfig, rememberNetwork, factoryToken } from "./core/config";
+import { Config, Flag, Store, Files, loadConfig, eraseConfig, factoryToken, storeTested, storeLastError, storeMetaSent } from "./core/config";
 import { deviceName, chipIdKey, hostName } from "./core/device-name";
-import { Fields, jsonString } from "./ap-portal/form";
-import { parseConfigRequest, Pending } from "./ap-portal/config-request";
-import { openPortal, Ask, PortalApp } from "./ap-portal/portal";
+import type { Pending } from "./ap-portal/config-request";
+import { Kernel, Ev, Phase } from "./kernel";
 import * as wifi from "./wifi/wifi";
 import { Join } from "./wifi/wifi";
-import { startCloud, Cloud } from "./cloud/client";
+import type { Cloud } from "./cloud/session";
+import { apiLink, apiWrite } from "./cloud/api";
 import { parseCommand } from "./cloud/console";
 import { startIndicator, Indicator } from "./indicator";
-import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage, telnetConsole, pinFunctions } from "./platform/espruino";
+import { now, macBytes, reboot, fileRead, fileWrite, fileErase, hasTls, memoryUsage, telnetConsole, pinFunctions, collectGarbage } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
 const CLOUD_TEST_TIMEOUT = 30000; // first login while testing a new config
 const AP_GRACE = 10000; // portal stays after a tested setup so the phone gets its answer
 const OFFLINE_PORTAL_AFTER = 300000; // provisioned but offline this long: open the portal too
+const CONFIG_IDLE_LIMIT = 600000; // a provisioned device's portal with no phone this long: back online
 const RETRY_MIN = 5000;
 const RETRY_MAX = 60000;
 const ERROR_REBOOT = 10000; // Edgent enterError(): reboot after 10 s unless the button is held
-// A scan makes the AP hop channels and holds every asking socket until it ends: within this time
-// of the last one, /wifi_scan.json answers at once with its list (WiFiManager caches scans 30 s).
-const SCAN_REUSE = 10000;
+
+/** Actions run from the timer, so the HTTP reply or REPL answer that asked for them goes out first. */
+const enum Later {
+  NONE,
+  TEST,
+  START, // "config start"
+  ERASE, // "config erase", /reset, the button
+  REBOOT,
+}
 
 const files: Files = { read: fileRead, write: fileWrite, erase: fileErase };
 
-var S = State.INIT;
+var K: Kernel;
 var store: Store;
-var name = "";
-var factory = "";
-var apIp = "0.0.0.0";
-var apUp = false;
-var stopPortal: (() => void) | undefined; // set while the HTTP portal and captive DNS run
-var cloud: Cloud | undefined;
 var ind: Indicator;
-var pending: Pending | undefined; // config under test
-var test = ""; // outcome words for /status.json
-var testIp = "";
-var testSsid = ""; // the network of the last test, kept after it ends so the outcome names it
-var testTimer: any;
-var provisionedDone = false; // a tested config was committed while this AP is up
-var offlineSince = -1; // when a provisioned device last lost its network, -1 = online
-var retryTimer: any;
+var image = "";
+var modules = "";
+var at = 0; // when K.s was entered
+var tm: any; // the machine's one timer
+var P: Phase | undefined; // portal
+var ap = 0; // access point: 0 off, 1 starting, 2 up
+var L: Cloud | undefined; // cloud link
+var T: Pending | undefined; // configuration under test
+var nets: number[] | undefined; // reconnect: saved networks in the order to try them
+var ni = 0; // the one being tried
+var R = 0; // 1: the reconnect phase may run (a provisioned device that was not told to stop)
+var retryAt = -1;
 var retryDelay = RETRY_MIN;
-var graceTimer: any;
-var scanJson = "";
-var scanAt = 0; // when the last scan started
+var graceUntil = -1;
+var offlineSince = -1;
+var idleSince = -1; // a provisioned device's portal: since when no phone has been connected
+var later = Later.NONE;
+var laterAt = 0;
 
-function cancel(t: any): undefined {
-  if (t !== undefined) clearTimeout(t);
-  return undefined;
+var loaded = ","; // modules of the image that are loaded now
+
+/** The exports of a module of the running image, evaluated from its slice of flash on first use. */
+function loadModule(name: string): any {
+  if (loaded.indexOf("," + name + ",") < 0) {
+    var m = modules.split(",");
+    var i = m.indexOf(name);
+    Modules.addCached("edgent." + name, fileRead(image, +m[i + 1], +m[i + 2]) as string);
+    loaded += name + ",";
+  }
+  return require("edgent." + name);
 }
 
-function setState(s: State): void {
-  if (s === S) return;
-  log(stateName(S) + " => " + stateName(s));
-  S = s;
+/** Forgets a module; its functions are freed by the garbage collection that follows. */
+function dropModule(name: string): void {
+  var i = loaded.indexOf("," + name + ",");
+  if (i < 0) return;
+  loaded = loaded.substr(0, i + 1) + loaded.substr(i + name.length + 2);
+  Modules.removeCached("edgent." + name);
+  collectGarbage();
+}
+
+function go(s: State): void {
+  if (s === K.s) return;
+  log(stateName(K.s) + " => " + stateName(s));
+  K.s = s;
+  at = now();
   ind.setState(s);
 }
 
@@ -65,251 +127,259 @@ function valid(): boolean {
   return (store.cfg.f & Flag.VALID) !== 0 && store.cfg.n.length > 0;
 }
 
-/** A copy whose fields may be set; its arrays are shared, so replace them, never edit them in place. */
-function copyConfig(c: Config): Config {
-  var n: any = {};
-  for (var k in c) n[k] = (c as any)[k];
-  return n;
-}
-
-function persist(c: Config): void {
+/** Writes the config (store* of core/config) and says what was stored; a full flash is logged. */
+function persist(what: string, write: () => boolean): void {
   try {
-    if (saveConfig(files, store, c)) log("Configuration stored to flash");
+    if (write()) log(what);
   } catch (e) {
     log("Config write failed: " + e);
   }
+  K.c = store.cfg;
 }
 
-/** Edgent's config_set_last_error(), except that a provisioned config is kept, not reset. */
-function lastError(code: number): void {
-  if (code) log("Last error code: " + code);
-  var c = copyConfig(store.cfg);
-  c.e = code;
-  persist(c);
-}
-
-// ---------------- portal ----------------
-
-function enterPortal(): void {
-  stopCloud();
-  setState(State.WAIT_CONFIG);
-  if (apUp) return;
-  wifi.startAP(name, __BUILD__.setupCode, function (ip) {
-    apIp = ip;
-    if (ip === "0.0.0.0") {
-      lastError(LastError.INTERNAL);
-      return enterError();
-    }
-    apUp = true;
-    provisionedDone = false;
-    log("AP SSID: " + name);
-    log("AP IP:   " + ip);
-    log("AP URL:  blynk.setup");
-    stopPortal = openPortal(portalApp(), ip, __BUILD__.setupCode);
+function lastError(code: LastError): void {
+  log("Last error code: " + code);
+  persist("Last error " + code + " stored to flash (configuration kept)", function () {
+    return storeLastError(files, store, code);
   });
 }
 
-function leavePortal(): void {
-  graceTimer = cancel(graceTimer);
-  if (stopPortal) stopPortal();
-  stopPortal = undefined;
-  scanJson = "";
-  if (apUp) wifi.stopAP();
-  apUp = false;
+function portalWanted(): boolean {
+  return K.s === State.WAIT_CONFIG || K.s === State.CONFIGURING || !!T || graceUntil >= 0;
 }
 
-function enterError(): void {
-  setState(State.ERROR);
-  var wait = function () {
-    if (ind.heldMs() > 0) return setTimeout(wait, 1000);
-    log("Restarting after error.");
-    setTimeout(reboot, 10);
-  };
-  setTimeout(wait, ERROR_REBOOT);
-}
-
-function statusJson(): string {
-  var ssid = testSsid || (store.cfg.n.length ? store.cfg.n[0].s : "");
-  return '{"state":"' + stateName(S) + '","last_error":' + store.cfg.e + ',"test":"' + test + '","ssid":' + jsonString(ssid) + ',"ip":"' + (testIp || (wifi.isUp() ? wifi.ip() : "")) + '","cloud":' + !!(cloud && cloud.online()) + "}";
-}
-
-/** The portal's questions answered; made when the portal opens and freed with it (RAM). */
-function portalApp(): PortalApp {
-  function boardInfo(): string {
-    return (
-      '{"board":' + jsonString(__BUILD__.tmplName) + ',"tmpl_id":' + jsonString(__BUILD__.tmplId) + ',"fw_type":' + jsonString(__BUILD__.tmplId) +
-      ',"fw_ver":' + jsonString(__BUILD__.fwVer) + ',"ssid":' + jsonString(name) + ',"bssid":"' + wifi.apMac() + '","mac":"' + wifi.staMac() +
-      '","last_error":' + store.cfg.e + ',"wifi_scan":true,"static_ip":true,"preprovisioned":' + (factory && !store.cfg.t ? "true" : "false") + "}"
-    );
+/** Opens or closes the portal as the state calls for. */
+function syncPortal(): void {
+  if (portalWanted()) {
+    if (ap) return;
+    ap = 1;
+    K.o = 0;
+    wifi.startAP(K.n, __BUILD__.setupCode, onAp);
+  } else if (ap) {
+    if (P) P.close();
+    P = undefined;
+    dropModule("portal");
+    wifi.stopAP();
+    ap = 0;
   }
-
-  return function (ask: Ask, arg?: any): any {
-    if (ask === Ask.INFO) {
-      if (S === State.WAIT_CONFIG) {
-        setState(State.CONFIGURING); // "Configuring starts with board info request"
-        log("Sending board info...");
-      }
-      return boardInfo();
-    }
-    if (ask === Ask.STATUS) return statusJson();
-    if (ask === Ask.SUBMIT) return configure(arg);
-    if (ask === Ask.RESET) setTimeout(resetConfig, 100);
-    if (ask === Ask.REBOOT) setTimeout(reboot, 500);
-    if (ask === Ask.ONLINE) return provisionedDone;
-    if (ask === Ask.CACHED_SCAN) return scanJson;
-    if (ask === Ask.JOINED) return wifi.isUp();
-    if (ask === Ask.SCAN) {
-      if (scanJson && now() - scanAt < SCAN_REUSE) return arg(scanJson);
-      scanAt = now();
-      log("Scanning networks...");
-      wifi.scan(function (aps) {
-        log("Found networks: " + aps.length);
-        var s = "[\n";
-        for (var i = 0; i < aps.length; i++) {
-          var a = aps[i];
-          s += (i ? ",\n" : "") + '  {"ssid":' + jsonString(a.ssid) + ',"bssid":"' + a.bssid + '","rssi":' + a.rssi + ',"sec":"' + a.sec + '","ch":' + a.ch + ',"hidden":' + a.hidden + "}";
-        }
-        scanJson = aps.length ? s + "\n]" : "[]";
-        arg(scanJson);
-      });
-    }
-  };
 }
 
-function onStations(count: number): void {
-  if (count === 0 && S === State.CONFIGURING) setState(State.WAIT_CONFIG);
+function onAp(ip: string): void {
+  K.a = ip;
+  if (ip === "0.0.0.0") {
+    ap = 0;
+    lastError(LastError.INTERNAL);
+    go(State.ERROR);
+    return tick();
+  }
+  ap = 2;
+  log("AP SSID: " + K.n);
+  log("AP IP:   " + ip);
+  log("AP URL:  blynk.setup");
+  P = loadModule("portal").open(K);
+  tick(); // the state may have moved on while the access point started
+}
+
+/** The step function: does what is due in the current state, then arms the timer for the next deadline. */
+function tick(): void {
+  if (tm !== undefined) clearTimeout(tm);
+  tm = undefined;
+  var t = now();
+  if (later && t >= laterAt) {
+    var l = later;
+    later = Later.NONE;
+    if (l === Later.TEST) startTest();
+    else if (l === Later.START) startPortal();
+    else if (l === Later.ERASE) resetConfig();
+    else return reboot();
+  }
+  if (K.s === State.ERROR && t - at >= ERROR_REBOOT) {
+    if (ind.heldMs() > 0) at = t - ERROR_REBOOT + 1000; // again in 1 s
+    else {
+      log("Restarting after error.");
+      return reboot();
+    }
+  }
+  if (T && K.s === State.CONNECTING_CLOUD && t - at >= CLOUD_TEST_TIMEOUT) {
+    K.t = "cloud_unreachable";
+    log("Timeout");
+    testFailed(LastError.CLOUD);
+  }
+  if (graceUntil >= 0 && t >= graceUntil) graceUntil = -1;
+  if (idleSince >= 0 && t - idleSince >= CONFIG_IDLE_LIMIT && K.s === State.WAIT_CONFIG && R === 0 && valid() && !T) {
+    log("No phone on the setup network for 10 minutes: back to the saved networks");
+    idleSince = -1;
+    R = 1;
+    connectNet();
+  }
+  if (retryAt >= 0 && t >= retryAt) {
+    retryAt = -1;
+    connectNet();
+  }
+  syncPortal();
+  // the next deadline
+  var d = -1;
+  var due = function (x: number) {
+    if (x >= 0 && (d < 0 || x < d)) d = x;
+  };
+  if (later) due(laterAt);
+  if (K.s === State.ERROR) due(at + ERROR_REBOOT);
+  if (T && K.s === State.CONNECTING_CLOUD) due(at + CLOUD_TEST_TIMEOUT);
+  due(graceUntil);
+  due(retryAt);
+  if (idleSince >= 0 && R === 0) due(idleSince + CONFIG_IDLE_LIMIT);
+  if (d >= 0) tm = setTimeout(tick, d > t ? d - t : 0);
+}
+
+function defer(what: Later, ms: number): void {
+  if (what < later) return; // a restart beats an erase beats "config start" beats a test
+  later = what;
+  laterAt = now() + ms;
+  tick();
 }
 
 // ---------------- provisioning: test before commit ----------------
 
-/** Applies a /config request (or edgent.connect): "" when accepted, else the reason. */
-function configure(f: Fields): string {
-  var r = parseConfigRequest(f, factory);
-  if (typeof r === "string") {
-    log("Configuration invalid: " + r);
-    return r;
-  }
+/** Applies a validated /config (or edgent.connect): the test starts once the reply is out. */
+function submit(p: Pending): string {
   log("Applying configuration...");
-  log("WiFi SSID: " + r.c.n[0].s); // never the password
-  log("Blynk cloud: " + maskToken(r.c.t) + " @ " + r.c.h + ":" + (r.c.q || r.c.p));
-  if (r.save) commit(r.c, false); // Edgent's save=1: stored before the test, device keeps retrying
-  pending = r;
-  test = "connecting";
-  testSsid = r.c.n[0].s;
-  setTimeout(startTest, 50); // let the HTTP reply go out first
+  log("WiFi SSID: " + p.c.n[0].s); // never the password
+  log("Blynk cloud: " + maskToken(p.c.t) + " @ " + p.c.h + ":" + (p.c.q || p.c.p) + (p.c.q ? "" : " (plain TCP)"));
+  if (p.save)
+    persist("Configuration stored to flash (save=1: before its test)", function () {
+      return storeTested(files, store, p.c, false);
+    });
+  T = p;
+  K.t = "connecting";
+  K.ts = p.c.n[0].s;
+  K.ti = "";
+  defer(Later.TEST, 50);
   return "";
 }
 
 function startTest(): void {
-  if (!pending) return;
-  stopCloud();
-  retryTimer = cancel(retryTimer);
-  testTimer = cancel(testTimer);
-  testIp = "";
-  test = "connecting";
-  setState(State.CONNECTING_NET);
-  var c = pending.c;
-  log("Connecting to WiFi: " + c.n[0].s);
-  wifi.join(c.n[0].s, c.n[0].p, NET_TIMEOUT, c.i, function (r, ip) {
-    if (!pending) return;
-    if (r !== Join.OK) {
-      test = ["", "wrong_password", "not_found", "no_dhcp", "wifi_failed"][r];
-      return testFailed(LastError.NETWORK);
-    }
-    testIp = ip;
-    test = "cloud";
-    scanJson = ""; // up to 1.5 KB of RAM: the cloud login needs the room more than the form needs the list
-    log((c.i[0] ? "Using Static IP: " : "Using Dynamic IP: ") + ip);
-    setState(State.CONNECTING_CLOUD);
-    testTimer = setTimeout(function () {
-      testTimer = undefined;
-      test = "cloud_unreachable";
-      log("Timeout");
-      testFailed(LastError.CLOUD);
-    }, CLOUD_TEST_TIMEOUT);
-    startCloudWith(c);
-  });
+  if (!T) return;
+  stopLink();
+  stopReconnect();
+  K.t = "connecting";
+  go(State.CONNECTING_NET);
+  log("Connecting to WiFi: " + T.c.n[0].s);
+  wifi.join(T.c.n[0].s, T.c.n[0].p, NET_TIMEOUT, T.c.i, onJoin);
 }
 
-function testFailed(code: number): void {
-  testTimer = cancel(testTimer);
-  pending = undefined;
-  stopCloud();
+function testFailed(code: LastError): void {
+  T = undefined;
+  stopLink();
   wifi.disconnect();
   lastError(code);
-  enterPortal();
-  if (valid()) scheduleRetry(); // a provisioned device keeps trying its saved networks
-}
-
-function commit(c: Config, metaSent: boolean): void {
-  var n = copyConfig(c);
-  n.n = rememberNetwork(store.cfg.n, c.n[0]);
-  n.f = c.f | Flag.VALID | (metaSent ? Flag.META_SENT : 0);
-  n.e = 0;
-  persist(n);
+  go(State.WAIT_CONFIG);
+  idleSince = -1;
+  if (R && valid()) scheduleRetry(); // a provisioned device keeps trying its saved networks
 }
 
 // ---------------- provisioned operation ----------------
 
 function connectNet(): void {
-  retryTimer = cancel(retryTimer);
-  if (pending) return;
-  setState(State.CONNECTING_NET);
-  var nets = store.cfg.n;
-  var order = function (aps: wifi.ScanEntry[]) {
+  retryAt = -1;
+  if (T || !R || !valid()) return;
+  if (K.s !== State.WAIT_CONFIG && K.s !== State.CONFIGURING) go(State.CONNECTING_NET);
+  var saved = store.cfg.n;
+  nets = [];
+  ni = 0;
+  if (saved.length < 2) {
+    nets.push(0);
+    return tryNet();
+  }
+  wifi.scan(function (list) {
+    if (!nets || T) return;
     // strongest known network first, then the ones not seen in the scan, in saved order
-    var list: number[] = [];
-    for (var i = 0; i < aps.length; i++) for (var j = 0; j < nets.length; j++) if (aps[i].ssid === nets[j].s && list.indexOf(j) < 0) list.push(j);
-    for (var k = 0; k < nets.length; k++) if (list.indexOf(k) < 0) list.push(k);
-    tryNet(list, 0);
-  };
-  if (nets.length > 1) wifi.scan(order);
-  else order([]);
-}
-
-function tryNet(list: number[], i: number): void {
-  if (pending) return;
-  if (i >= list.length) return scheduleRetry();
-  var net = store.cfg.n[list[i]];
-  log("Connecting to WiFi: " + net.s);
-  wifi.join(net.s, net.p, NET_TIMEOUT, store.cfg.i, function (r, ip) {
-    if (pending) return;
-    if (r !== Join.OK) return tryNet(list, i + 1);
-    log((store.cfg.i[0] ? "Using Static IP: " : "Using Dynamic IP: ") + ip);
-    retryDelay = RETRY_MIN;
-    offlineSince = -1;
-    if (apUp && !graceTimer && (S === State.CONNECTING_NET || S === State.WAIT_CONFIG || S === State.CONFIGURING)) leavePortal();
-    setState(State.CONNECTING_CLOUD);
-    startCloudWith(store.cfg);
+    var seen = wifi.scanSsids(list);
+    for (var i = 0; i < seen.length; i++) for (var j = 0; j < saved.length; j++) if (seen[i] === saved[j].s && nets.indexOf(j) < 0) nets.push(j);
+    for (var k = 0; k < saved.length; k++) if (nets.indexOf(k) < 0) nets.push(k);
+    tryNet();
   });
 }
 
-function scheduleRetry(): void {
-  if (offlineSince < 0) offlineSince = now();
-  if (!apUp && now() - offlineSince >= OFFLINE_PORTAL_AFTER) {
-    log("Offline for 5 minutes: opening the setup portal, still retrying");
-    enterPortal();
+function tryNet(): void {
+  if (!nets) return;
+  if (ni >= nets.length) {
+    nets = undefined;
+    return scheduleRetry();
   }
-  retryTimer = cancel(retryTimer);
-  retryTimer = setTimeout(connectNet, retryDelay);
+  var net = store.cfg.n[nets[ni]];
+  log("Connecting to WiFi: " + net.s);
+  wifi.join(net.s, net.p, NET_TIMEOUT, store.cfg.i, onJoin);
+}
+
+function scheduleRetry(): void {
+  var t = now();
+  if (offlineSince < 0) offlineSince = t;
+  if (K.s !== State.WAIT_CONFIG && K.s !== State.CONFIGURING && t - offlineSince >= OFFLINE_PORTAL_AFTER) {
+    log("Offline for 5 minutes: opening the setup portal, still retrying");
+    go(State.WAIT_CONFIG);
+  }
+  retryAt = t + retryDelay;
   retryDelay = Math.min(retryDelay * 2, RETRY_MAX);
-  if (!apUp) setState(State.CONNECTING_NET);
+  tick();
+}
+
+function stopReconnect(): void {
+  if (nets) wifi.cancelJoin();
+  nets = undefined;
+  retryAt = -1;
+}
+
+/** A join's outcome, for the test or for the reconnect phase. */
+function onJoin(r: Join, ip: string): void {
+  var c: Config;
+  if (T) {
+    if (r !== Join.OK) {
+      K.t = ["", "wrong_password", "not_found", "no_dhcp", "wifi_failed"][r];
+      return testFailed(LastError.NETWORK);
+    }
+    K.ti = ip;
+    K.t = "cloud";
+    if (P && P.shed) P.shed(); // the cloud login needs the room more than the form needs the scan list
+    c = T.c;
+  } else if (nets) {
+    if (r !== Join.OK) {
+      ni++;
+      return tryNet();
+    }
+    nets = undefined;
+    retryDelay = RETRY_MIN;
+    offlineSince = -1;
+    idleSince = -1;
+    c = store.cfg;
+    if (K.s === State.WAIT_CONFIG || K.s === State.CONFIGURING) log("Joined a saved network: closing the setup portal");
+  } else return;
+  log((c.i[0] ? "Using Static IP: " : "Using Dynamic IP: ") + ip);
+  go(State.CONNECTING_CLOUD);
+  startLink(c);
+  tick();
 }
 
 function onWifiLost(): void {
   log("WiFi connection lost");
-  stopCloud();
-  if (pending) return;
-  if (valid()) {
-    offlineSince = now();
-    connectNet();
-  }
+  stopLink();
+  if (T || !R || !valid()) return tick();
+  offlineSince = now();
+  connectNet();
+  tick();
 }
 
-function startCloudWith(c: Config): void {
-  stopCloud();
+function onStations(count: number): void {
+  if (count === 0 && K.s === State.CONFIGURING) go(State.WAIT_CONFIG);
+  idleSince = count ? -1 : now();
+  tick();
+}
+
+// ---------------- the cloud link ----------------
+
+function startLink(c: Config): void {
+  stopLink();
   var tls = hasTls() && c.q > 0;
-  cloud = startCloud({
+  L = loadModule("blynk").open({
     token: c.t,
     host: c.h,
     port: tls ? c.q : c.p,
@@ -317,131 +387,168 @@ function startCloudWith(c: Config): void {
     info: { fwVer: __BUILD__.fwVer, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
     log: log,
     onLogin: onLogin,
-    onOffline: function () {
-      if (S === State.RUNNING) setState(State.CONNECTING_CLOUD);
-    },
+    onOffline: onOffline,
     onCommand: command,
+    link: apiLink,
+    write: apiWrite,
     pins: pinFunctions,
     own: __BUILD__.ownPins,
+    now: now,
   });
 }
 
-function stopCloud(): void {
-  if (cloud) cloud.close();
-  cloud = undefined;
+function stopLink(): void {
+  if (L) L.close();
+  L = undefined;
+  dropModule("blynk");
+}
+
+function onOffline(): void {
+  if (K.s === State.RUNNING) go(State.CONNECTING_CLOUD);
 }
 
 function onLogin(status: number): void {
   if (status === 200 || status === 4) {
     // "Hotspot Name" goes to the cloud once after provisioning. The flag is stored with the config
     // once the frame went into the socket, so a session that ends before sends it at the next login.
-    var token = pending ? pending.c.t : store.cfg.t;
+    var token = T ? T.c.t : store.cfg.t;
     var sent = (store.cfg.f & Flag.META_SENT) !== 0 && store.cfg.t === token;
-    if (pending) {
-      testTimer = cancel(testTimer);
-      commit(pending.c, sent);
-      pending = undefined;
-      test = "online";
-      provisionedDone = true;
-      graceTimer = setTimeout(function () {
-        graceTimer = undefined;
-        leavePortal();
-      }, AP_GRACE);
-    } else if (apUp && !graceTimer) leavePortal();
-    // after commit(): the flag goes onto the config this session logged in with
-    if (!sent && cloud)
-      cloud.setMetadata("Hotspot Name", name, function () {
-        if (!valid() || store.cfg.t !== token) return;
-        var c = copyConfig(store.cfg);
-        c.f |= Flag.META_SENT;
-        persist(c);
+    if (T) {
+      var c = T.c;
+      T = undefined;
+      persist("Configuration stored to flash", function () {
+        return storeTested(files, store, c, sent);
       });
-    setState(State.RUNNING);
+      K.t = "online";
+      K.o = 1;
+      R = 1;
+      graceUntil = now() + AP_GRACE;
+    }
+    if (!sent && L)
+      L.setMetadata("Hotspot Name", K.n, function () {
+        if (valid() && store.cfg.t === token)
+          persist("Hotspot Name reported", function () {
+            return storeMetaSent(files, store);
+          });
+      });
+    go(State.RUNNING);
   } else if (status === 9) {
-    if (pending) {
-      test = "token_rejected";
+    if (T) {
+      K.t = "token_rejected";
       testFailed(LastError.TOKEN);
     } else {
       // The device was deleted in the console: back to the portal so it can be re-provisioned,
       // off the home network (as Edgent does), where nobody could reach the portal.
-      stopCloud();
+      stopLink();
       wifi.disconnect();
+      R = 0;
       lastError(LastError.TOKEN);
-      enterPortal();
+      go(State.WAIT_CONFIG);
     }
   }
+  tick();
 }
 
-// ---------------- commands (REPL, cloud "dbg") ----------------
+// ---------------- commands (REPL, cloud "dbg", portal, button) ----------------
+
+/** Leaves whatever runs and opens the portal; the configuration stays (Edgent "config start"). */
+function startPortal(): void {
+  T = undefined;
+  stopLink();
+  stopReconnect();
+  R = 0;
+  graceUntil = -1;
+  wifi.disconnect();
+  go(State.WAIT_CONFIG);
+  idleSince = now();
+}
 
 function resetConfig(): void {
-  setState(State.RESET_CONFIG);
+  go(State.RESET_CONFIG);
   log("Resetting configuration!");
-  pending = undefined;
-  testTimer = cancel(testTimer);
-  retryTimer = cancel(retryTimer);
-  test = testSsid = testIp = "";
-  stopCloud();
-  wifi.disconnect();
+  startPortal();
+  K.t = K.ts = K.ti = "";
   eraseConfig(files, store);
-  enterPortal();
+  K.c = store.cfg;
+  idleSince = -1;
+  tick();
 }
 
 /** Edgent console commands ("config", "config start", "config erase", "reboot") from the REPL or the cloud. */
 function command(line: string): string {
   var c = parseCommand(line);
   if (c === "reboot") {
-    setTimeout(reboot, 100);
+    defer(Later.REBOOT, 100);
     return "Rebooting";
   }
   if (c === "config erase") {
-    setTimeout(resetConfig, 10);
+    defer(Later.ERASE, 10);
     return "Erasing configuration";
   }
   if (c === "config start") {
-    setTimeout(function () {
-      pending = undefined;
-      retryTimer = cancel(retryTimer);
-      wifi.disconnect();
-      enterPortal();
-    }, 10);
+    defer(Later.START, 10);
     return "Starting the setup portal (configuration kept)";
   }
   return "Unknown command; use config, config start, config erase or reboot";
 }
 
+/** Requests from the phases (the portal). */
+function request(e: Ev, a?: any): any {
+  if (e === Ev.INFO && K.s === State.WAIT_CONFIG) {
+    go(State.CONFIGURING); // "Configuring starts with board info request"
+    log("Sending board info...");
+  }
+  if (e === Ev.SUBMIT) return submit(a);
+  if (e === Ev.RESET) defer(Later.ERASE, 100);
+  if (e === Ev.REBOOT) defer(Later.REBOOT, 500);
+  if (e === Ev.SCAN) wifi.scan(a);
+  if (e === Ev.JOINED) return wifi.isUp();
+}
+
 // ---------------- boot ----------------
 
-export function bootEdgent(): any {
+/** Starts the device; `img` and `mods` say where the other modules are (scripts/image.js). */
+export function bootEdgent(img: string, mods: string): any {
+  image = img;
+  modules = mods;
   log("Blynk Edgent for Espruino " + __BUILD__.fwVer + " on " + __BUILD__.board + " (build " + __BUILD__.build + ")");
   telnetConsole(__BUILD__.telnet);
   if (__BUILD__.telnet) log("Telnet console on port 23 is open to the network (EDGENT_TELNET=on)");
+  store = loadConfig(files);
+  K = { s: State.INIT, n: "", a: "", c: store.cfg, f: factoryToken(files), t: "", ts: "", ti: "", o: 0, now: now, log: log, ev: request };
   ind = startIndicator(function () {
-    resetConfig();
+    defer(Later.ERASE, 0);
   }, log);
   wifi.wifiInit(onWifiLost, onStations);
-  store = loadConfig(files);
-  factory = factoryToken(files);
-  name = deviceName("Blynk", __BUILD__.tmplName, chipIdKey(macBytes(), __BUILD__.chip === "ESP32"));
-  wifi.setHostname(hostName(name));
-  log("Device: " + name);
-  log("Token:  " + maskToken(store.cfg.t || factory));
+  K.n = deviceName("Blynk", __BUILD__.tmplName, chipIdKey(macBytes(), __BUILD__.chip === "ESP32"));
+  wifi.setHostname(hostName(K.n));
+  log("Device: " + K.n);
+  log("Token:  " + maskToken(store.cfg.t || K.f));
   if (valid()) {
+    R = 1;
     wifi.stopAP(); // the ESP8266 SDK may bring back an access point it persisted itself
     connectNet();
   } else {
-    if (factory) log("Firmware is preprovisioned");
-    enterPortal();
+    if (K.f) log("Firmware is preprovisioned");
+    go(State.WAIT_CONFIG);
   }
+  tick();
   return {
     status: function () {
-      var s = JSON.parse(statusJson());
-      s.name = name;
-      s.memory = memoryUsage();
-      return s;
+      var ssid = K.ts || (store.cfg.n.length ? store.cfg.n[0].s : "");
+      return {
+        state: stateName(K.s), last_error: store.cfg.e, test: K.t, ssid: ssid,
+        ip: K.ti || (wifi.isUp() ? wifi.ip() : ""), cloud: !!(L && L.online()), name: K.n, memory: memoryUsage(),
+      };
     },
     connect: function (token: string, ssid: string, pass: string) {
-      return configure({ blynk: token || "", ssid: ssid || "", pass: pass || "" }) || "Trying to connect...";
+      var p = loadModule("portal").check({ blynk: token || "", ssid: ssid || "", pass: pass || "" }, K.f);
+      if (!P) dropModule("portal");
+      if (typeof p === "string") {
+        log("Configuration invalid: " + p);
+        return p;
+      }
+      return submit(p) || "Trying to connect...";
     },
     reset: function () {
       return command("config erase");

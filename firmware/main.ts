@@ -8,7 +8,7 @@ import { publish } from "./platform/espruino";
 /** Called by the loader with the image file and its module table ("name,offset,length,..."). */
 export function boot(image: string, modules: string): void {
   var api: any = cloudApi();
-  var commands = bootEdgent();
+  var commands = bootEdgent(image, modules);
   for (var k in commands) api[k] = commands[k];
   publish("edgent", api);
 }

@@ -6,6 +6,8 @@ import { relative } from "node:path";
 
 export const MODULES = [
   { name: "core", entry: "firmware/main.ts" },
+  { name: "portal", entry: "firmware/ap-portal/portal.ts" },
+  { name: "blynk", entry: "firmware/cloud/client.ts" },
 ];
 
 /** Files with module-level state: only the core may include them. */

@@ -48,6 +48,9 @@ export function parseConfigRequest(f: Fields, factoryToken: string): Pending | s
       else c.p = n;
     }
   }
+  // `port` without `port_ssl` (a script, a local server, the page with its TLS port cleared) means
+  // plain TCP to that port; the app sends both and keeps TLS.
+  if (f.port && !f.port_ssl) c.q = 0;
   var ipKeys = ["ip", "mask", "gw", "dns", "dns2"];
   for (var j = 0; j < 5; j++) {
     var a = f[ipKeys[j]] || "";

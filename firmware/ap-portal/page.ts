@@ -1,12 +1,12 @@
 // The setup page for a plain phone browser: no JavaScript, no external assets. The constant text
 // lives in these functions (so in flash with the rest of the code) and is written in pieces, so it
-// only occupies RAM while a request is being answered; the functions themselves exist only while
-// the portal is open (pages() is called by openPortal).
+// only occupies RAM while a request is being answered; the functions themselves exist only during
+// a page request (pages() is called per page).
 import { html } from "./form";
-import { PortalApp, Ask } from "./portal";
+import { Kernel } from "../kernel";
 
 /** The portal's two HTML pages: the setup form (with an error, or "") and the setup status page. */
-export function pages(app: PortalApp, setupCode: string): { form(res: EspHttpRes, f: { [k: string]: string }, error: string): void; status(res: EspHttpRes, statusJson: string): void } {
+export function pages(k: Kernel, setupCode: string): { form(res: EspHttpRes, f: { [k: string]: string }, error: string, scanList: string): void; status(res: EspHttpRes, statusJson: string): void } {
   function head(res: EspHttpRes, code: number, title: string, refresh: string): void {
     res.writeHead(code, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     res.write(
@@ -22,8 +22,10 @@ export function pages(app: PortalApp, setupCode: string): { form(res: EspHttpRes
     );
   }
 
-  function field(label: string, name: string, attrs: string, hint: string): string {
-    return '<label for="' + name + '">' + label + '</label><input id="' + name + '" name="' + name + '" ' + attrs + ">" + (hint ? '<div class="n">' + hint + "</div>" : "");
+  /** An input; `f` gives its value (what the user sent last), else `dflt`. Secrets never get a value. */
+  function field(f: { [k: string]: string }, label: string, name: string, attrs: string, hint: string, dflt: string): string {
+    var v = f[name] !== undefined ? f[name] : dflt;
+    return '<label for="' + name + '">' + label + '</label><input id="' + name + '" name="' + name + '" ' + attrs + (v ? ' value="' + html(v) + '"' : "") + ">" + (hint ? '<div class="n">' + hint + "</div>" : "");
   }
 
   function lastErrorText(code: number): string {
@@ -34,31 +36,34 @@ export function pages(app: PortalApp, setupCode: string): { form(res: EspHttpRes
     return code ? "Last error: " + code : "";
   }
 
-  function form(res: EspHttpRes, f: { [k: string]: string }, error: string): void {
-    var info = JSON.parse(app(Ask.INFO));
-    head(res, error ? 400 : 200, info.ssid, "");
-    res.write("<h1>" + html(info.ssid) + "</h1><p>Connect this device to your WiFi network.</p>");
-    var problem = error || lastErrorText(info.last_error);
+  /**
+   * The form with `f` as its values: what the user sent last, without the password and the token
+   * (secrets never go into a page); `f.kp` / `f.kt` say the device still holds the password / token
+   * sent last, so those fields may be left empty.
+   */
+  function form(res: EspHttpRes, f: { [k: string]: string }, error: string, list: string): void {
+    head(res, error ? 400 : 200, k.n, "");
+    res.write("<h1>" + html(k.n) + "</h1><p>Connect this device to your WiFi network.</p>");
+    var problem = error || lastErrorText(k.c.e);
     if (problem) res.write('<p class="e">' + html(problem) + "</p>");
     res.write('<form method="post" action="/config"><input type="hidden" name="ui" value="1">');
-    res.write(field("WiFi network", "ssid", 'list="nets" maxlength="32" required autocapitalize="none" autocorrect="off" value="' + html(f.ssid || "") + '"', ""));
-    var nets = app(Ask.CACHED_SCAN);
-    if (!nets) app(Ask.SCAN, function () {}); // so the next load can list networks
+    res.write(field(f, "WiFi network", "ssid", 'list="nets" maxlength="32" required autocapitalize="none" autocorrect="off"', "", ""));
     res.write('<datalist id="nets">');
-    if (nets) {
-      var list = JSON.parse(nets);
-      for (var i = 0; i < list.length; i++) if (list[i].ssid) res.write('<option value="' + html(list[i].ssid) + '">' + html(list[i].ssid) + " (" + list[i].rssi + " dBm)</option>");
+    for (var i = 0; i < list.length; i += 17 + list.charCodeAt(i + 16)) {
+      var ssid = html(list.substr(i + 17, list.charCodeAt(i + 16)));
+      if (ssid) res.write('<option value="' + ssid + '">' + ssid + " (" + (list.charCodeAt(i) - 128) + " dBm)</option>");
     }
     res.write('</datalist><div class="n"><a href="/?scan=1">Scan for networks</a> (reload after a few seconds)</div>');
-    res.write(field("Password", "pass", 'type="password" maxlength="64" autocapitalize="none"', "Leave empty for an open network."));
-    if (info.preprovisioned) res.write('<p class="n">This device already holds its Blynk auth token.</p>');
-    else res.write(field("Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" required autocapitalize="none" autocorrect="off"', "32 characters, from the device page in the Blynk console."));
-    if (setupCode) res.write(field("Setup code", "code", 'required autocapitalize="none"', "Printed on the device label."));
+    var none: { [k: string]: string } = {};
+    res.write(field(none, "Password", "pass", 'type="password" maxlength="64" autocapitalize="none"', f.kp ? "Leave empty to keep the password you entered for " + html(f.kp) + "." : "Leave empty for an open network.", ""));
+    if (k.f && !k.c.t) res.write('<p class="n">This device already holds its Blynk auth token.</p>');
+    else res.write(field(none, "Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" autocapitalize="none" autocorrect="off"' + (f.kt ? "" : " required"), f.kt ? "Leave empty to keep the token you entered before." : "32 characters, from the device page in the Blynk console.", ""));
+    if (setupCode) res.write(field(none, "Setup code", "code", 'required autocapitalize="none"', "Printed on the device label.", ""));
     res.write("<details><summary>Advanced</summary>");
-    res.write(field("Server", "host", 'value="blynk.cloud" maxlength="64"', ""));
-    res.write(field("Port (TLS)", "port_ssl", 'value="443" inputmode="numeric"', "") + field("Port (plain TCP)", "port", 'value="80" inputmode="numeric"', ""));
-    res.write(field("Static IP", "ip", 'inputmode="decimal"', "Leave empty to use DHCP.") + field("Netmask", "mask", 'inputmode="decimal"', "") + field("Gateway", "gw", 'inputmode="decimal"', ""));
-    res.write(field("DNS", "dns", 'inputmode="decimal"', "") + field("DNS 2", "dns2", 'inputmode="decimal"', ""));
+    res.write(field(f, "Server", "host", 'maxlength="64"', "", "blynk.cloud"));
+    res.write(field(f, "Port (TLS)", "port_ssl", 'inputmode="numeric"', "Leave empty for plain TCP to the port below" + (__BUILD__.chip === "ESP8266" ? " (this chip has no TLS: it always uses the port below)." : "."), "443") + field(f, "Port (plain TCP)", "port", 'inputmode="numeric"', "", "80"));
+    res.write(field(f, "Static IP", "ip", 'inputmode="decimal"', "Leave empty to use DHCP.", "") + field(f, "Netmask", "mask", 'inputmode="decimal"', "", "") + field(f, "Gateway", "gw", 'inputmode="decimal"', "", ""));
+    res.write(field(f, "DNS", "dns", 'inputmode="decimal"', "", "") + field(f, "DNS 2", "dns2", 'inputmode="decimal"', "", ""));
     res.end("</details><button>Connect</button></form></body></html>");
   }
 

@@ -1,42 +1,75 @@
-// The setup portal: HTTP on port 80 and the captive DNS on port 53, alive only while the access
-// point is up. Routing, limits and encoding live here; what the answers say comes from PortalApp.
-import { httpListen, udpBind, now, closeStalledHttp } from "../platform/espruino";
+// Module "portal": the setup portal, HTTP on port 80 and the captive DNS on port 53, loaded by the
+// core while its access point is up and dropped with it. Routing, limits and encoding live here,
+// and so do the portal's answers (board info, scan list, status), read from the kernel's record.
+import { httpListen, udpBind, closeStalledHttp, wifiModule } from "../platform/espruino";
 import { Fields, parseForm, jsonString } from "./form";
 import { dnsReply } from "./dns";
 import { pages } from "./page";
-
-/** What the portal asks of the device; one dispatcher function rather than an object of methods (RAM). */
-export const enum Ask {
-  INFO, // -> /board_info.json body
-  STATUS, // -> /status.json body
-  SUBMIT, // (fields) -> "" when accepted, else the reason
-  RESET,
-  REBOOT,
-  SCAN, // (cb(json)) -> starts a scan; cb gets the /wifi_scan.json body
-  ONLINE, // -> true once a tested config is stored: probes get their "online" answers
-  CACHED_SCAN, // -> last /wifi_scan.json body, "" when none yet
-  JOINED, // -> true while the device has an address on a WiFi network
-}
-export type PortalApp = (ask: Ask, arg?: any) => any;
+import { parseConfigRequest, Pending } from "./config-request";
+import { Kernel, Ev, Phase } from "../kernel";
+import { SEC_NAMES } from "../wifi/scan";
+import { State, stateName } from "../core/state";
 
 const MAX_BODY = 1024; // a /config request is under 400 bytes even fully %-encoded
 const MAX_OPEN = 6; // lwIP has 10 sockets; keep room for DNS, the cloud and the web IDE
 const REQUEST_TIMEOUT = 10000; // slow or stalled clients are cut off
 const CODE_LOCK_MS = 30000; // after 5 wrong setup codes
+// A scan makes the AP hop channels and holds every asking socket until it ends: within this time
+// of the last one, /wifi_scan.json answers at once with its list (WiFiManager caches scans 30 s).
+const SCAN_REUSE = 10000;
+
+/** Validates /config fields (also edgent.connect() on the REPL): a Pending config, or why not. */
+export function check(f: Fields, factoryToken: string): Pending | string {
+  return parseConfigRequest(f, factoryToken);
+}
+
+/** /board_info.json: Edgent's keys in Edgent's order, strings JSON-escaped (Edgent does not escape them). */
+export function boardInfo(k: Kernel): string {
+  var W = wifiModule();
+  return (
+    '{"board":' + jsonString(__BUILD__.tmplName) + ',"tmpl_id":' + jsonString(__BUILD__.tmplId) + ',"fw_type":' + jsonString(__BUILD__.tmplId) +
+    ',"fw_ver":' + jsonString(__BUILD__.fwVer) + ',"ssid":' + jsonString(k.n) + ',"bssid":"' + W.getAPIP().mac.toUpperCase() + '","mac":"' + W.getIP().mac.toUpperCase() +
+    '","last_error":' + k.c.e + ',"wifi_scan":true,"static_ip":true,"preprovisioned":' + (k.f && !k.c.t ? "true" : "false") + "}"
+  );
+}
+
+/** /status.json: the state and the provisioning test's progress and outcome. */
+export function statusJson(k: Kernel, joined: boolean): string {
+  var ssid = k.ts || (k.c.n.length ? k.c.n[0].s : "");
+  return '{"state":"' + stateName(k.s) + '","last_error":' + k.c.e + ',"test":"' + k.t + '","ssid":' + jsonString(ssid) + ',"ip":"' + (k.ti || (joined ? wifiModule().getIP().ip : "")) + '","cloud":' + (k.s === State.RUNNING ? "true" : "false") + "}";
+}
+
+/** /wifi_scan.json from a scan summary (wifi.ts ScanList), in Edgent's layout, one network per line. */
+export function scanJson(list: string): string {
+  var s = "";
+  var sec = SEC_NAMES.split(" ");
+  for (var i = 0; i < list.length; i += 17 + list.charCodeAt(i + 16)) {
+    var b = list.substr(i + 4, 12);
+    s +=
+      (s ? ",\n" : "") + '  {"ssid":' + jsonString(list.substr(i + 17, list.charCodeAt(i + 16))) + ',"bssid":"' + b.substr(0, 2) + ":" + b.substr(2, 2) + ":" + b.substr(4, 2) + ":" + b.substr(6, 2) + ":" +
+      b.substr(8, 2) + ":" + b.substr(10, 2) + '","rssi":' + (list.charCodeAt(i) - 128) + ',"sec":"' + sec[list.charCodeAt(i + 2)] + '","ch":' + list.charCodeAt(i + 1) + ',"hidden":' + list.charCodeAt(i + 3) + "}";
+  }
+  return s ? "[\n" + s + "\n]" : "[]";
+}
 
 /**
- * Starts the HTTP server on port 80 and the captive DNS on port 53; returns the function that
- * stops both. Everything the portal needs is created here, inside this call: Espruino charges
- * RAM for every function object, so the portal's code costs nothing while the portal is closed.
+ * Starts the HTTP server on port 80 and the captive DNS on port 53, and a first scan so the page
+ * lists networks from its first load. Everything the portal needs is created in here and freed by
+ * close() with the module.
  */
-export function openPortal(app: PortalApp, apIp: string, setupCode: string): () => void {
-  var open = 0;
+export function open(k: Kernel): Phase {
+  var setupCode = __BUILD__.setupCode;
+  var apIp = k.a;
+  var busy = 0;
   var wrongCodes = 0;
   var lockedUntil = 0;
-  // the HTML pages' code is created per page request (pages()), not held while the portal waits
+  var scanList = ""; // the last scan's summary ...
+  var scanAt = -SCAN_REUSE; // ... and when it was asked for
+  var scanning: ((list: string) => void)[] | undefined;
+  var sent: Fields | undefined; // the last submitted fields: a failed setup shows them again
 
   function header(req: EspHttpReq, name: string): string {
-    for (var k in req.headers) if (k.toLowerCase() === name) return req.headers[k];
+    for (var n in req.headers) if (n.toLowerCase() === name) return req.headers[n];
     return "";
   }
 
@@ -51,15 +84,34 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     send(res, code, "application/json", '{"status":"' + status + '","msg":' + jsonString(msg) + "}");
   }
 
+  /** A scan's list to `cb`: the last one when recent, else a new scan (joined by concurrent callers). */
+  function scan(cb: (list: string) => void): void {
+    if (scanList && k.now() - scanAt < SCAN_REUSE && !scanning) return cb(scanList);
+    if (scanning) return void scanning.push(cb);
+    scanning = [cb];
+    scanAt = k.now();
+    k.log("Scanning networks...");
+    k.ev(Ev.SCAN, function (list: string) {
+      var n = 0;
+      for (var i = 0; i < list.length; i += 17 + list.charCodeAt(i + 16)) n++;
+      k.log("Found networks: " + n);
+      scanList = list;
+      scanAt = k.now();
+      var w = scanning || [];
+      scanning = undefined;
+      for (var j = 0; j < w.length; j++) w[j](list);
+    });
+  }
+
   function onRequest(req: EspHttpReq, res: EspHttpRes): void {
-    if (open >= MAX_OPEN) return reply(res, 503, "error", "Busy, try again");
-    open++;
+    if (busy >= MAX_OPEN) return reply(res, 503, "error", "Busy, try again");
+    busy++;
     var body = "";
     var done = false;
     var finish = function () {
       if (done) return;
       done = true;
-      open--;
+      busy--;
       clearTimeout(timer);
     };
     var timer = setTimeout(function () {
@@ -103,12 +155,12 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
   function mayChange(f: Fields, req: EspHttpReq, res: EspHttpRes): boolean {
     // Espruino does not say which interface a request came in on: while the device has an address on
     // a WiFi network (testing a new config, or the grace period after it), a request may come from there.
-    if (app(Ask.JOINED)) {
+    if (k.ev(Ev.JOINED)) {
       reply(res, 409, "error", "Refused while the device is joined to a WiFi network; see /status.json");
       return false;
     }
     if (!setupCode) return true;
-    var t = now();
+    var t = k.now();
     var code = 429;
     var msg = "Too many wrong setup codes; wait 30 seconds";
     if (t >= lockedUntil) {
@@ -124,9 +176,26 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
       msg = "Setup code is missing or wrong (it is printed on the device label)";
     }
     // a person using the form gets it back with the reason, as for any other refusal
-    if (f.ui) pages(app, setupCode).form(res, f, msg);
+    if (f.ui) form(res, f, msg);
     else reply(res, code, "error", msg);
     return false;
+  }
+
+  /**
+   * The setup form. Without fields of its own it shows what the form sent last, so a phone user
+   * whose setup failed fixes only what was wrong. Passwords and tokens never go back into a page
+   * (anyone on an open setup network could read it): the device keeps them, and an empty field
+   * sends the kept one again, except the password after "wrong password" and the token after
+   * "token rejected".
+   */
+  function form(res: EspHttpRes, f: Fields, why: string): void {
+    var shown: Fields = {};
+    var from = f.ssid || f.ssidManual || !sent ? f : sent;
+    for (var n in from) if (n !== "pass" && n !== "blynk" && n !== "code") shown[n] = from[n];
+    if (sent && sent.pass && k.t !== "wrong_password") shown.kp = sent.ssidManual || sent.ssid || "";
+    if (sent && sent.blynk && k.t !== "token_rejected") shown.kt = "1";
+    if (!scanList) scan(function () {}); // the next load lists the networks
+    pages(k, setupCode).form(res, shown, why, scanList);
   }
 
   function route(req: EspHttpReq, res: EspHttpRes, body: string): void {
@@ -134,7 +203,7 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     var q = url.indexOf("?");
     var path = q < 0 ? url : url.substr(0, q);
     var host = header(req, "host").toLowerCase();
-    var online = app(Ask.ONLINE);
+    var online = k.o;
     var probe = probeAnswer(path);
     if (probe !== undefined && online) {
       if (probe) send(res, 200, path.indexOf(".html") > 0 ? "text/html" : "text/plain", probe);
@@ -153,35 +222,49 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     }
     if (err) return reply(res, 400, "error", err);
     if (path === "/" || path === "/index.html") {
-      if (f.scan) app(Ask.SCAN, function () {});
-      return pages(app, setupCode).form(res, f, "");
+      k.ev(Ev.INFO); // a phone's browser on the page is configuring the device, as the app is
+      if (f.scan) scan(function () {});
+      return form(res, f, "");
     }
-    if (path === "/board_info.json") return send(res, 200, "application/json", app(Ask.INFO));
-    if (path === "/status.json") return send(res, 200, "application/json", app(Ask.STATUS));
-    if (path === "/status") return pages(app, setupCode).status(res, app(Ask.STATUS));
+    if (path === "/board_info.json") {
+      k.ev(Ev.INFO);
+      return send(res, 200, "application/json", boardInfo(k));
+    }
+    if (path === "/status.json") return send(res, 200, "application/json", statusJson(k, k.ev(Ev.JOINED)));
+    if (path === "/status") return pages(k, setupCode).status(res, statusJson(k, k.ev(Ev.JOINED)));
     if (path === "/wifi_scan.json")
-      return app(Ask.SCAN, function (json: string) {
-        send(res, 200, "application/json", json);
+      return scan(function (list: string) {
+        send(res, 200, "application/json", scanJson(list));
       });
     if (path === "/config") {
       if (!mayChange(f, req, res)) return;
-      var why = app(Ask.SUBMIT, f);
+      if (f.ui) {
+        if (sent && !f.blynk && k.t !== "token_rejected") f.blynk = sent.blynk || "";
+        if (sent && !f.pass && (f.ssidManual || f.ssid) === (sent.ssidManual || sent.ssid) && k.t !== "wrong_password") f.pass = sent.pass || "";
+        sent = f;
+      }
+      var p = check(f, k.f);
+      if (typeof p === "string") k.log("Configuration invalid: " + p);
+      else k.ev(Ev.SUBMIT, p);
       // Edgent answers an invalid config with 500; a person using the form gets the page back with the reason.
-      if (why) return f.ui ? pages(app, setupCode).form(res, f, why) : reply(res, 500, "error", why);
+      if (typeof p === "string") return f.ui ? form(res, f, p) : reply(res, 500, "error", p);
       if (f.ui) return send(res, 303, "text/html", "", "/status");
       return reply(res, 200, "ok", f.save && f.save !== "0" ? "Configuration saved" : "Trying to connect...");
     }
     if (path === "/reset") {
       if (!mayChange(f, req, res)) return;
       reply(res, 200, "ok", "Configuration reset");
-      return app(Ask.RESET);
+      sent = undefined;
+      return k.ev(Ev.RESET);
     }
     if (path === "/reboot") {
       if (!mayChange(f, req, res)) return; // a restart in the middle of a test strands the phone too
       reply(res, 200, "ok", "Rebooting");
-      return app(Ask.REBOOT);
+      return k.ev(Ev.REBOOT);
     }
-    reply(res, 404, "error", "Not found: " + path.replace(/[^-_./a-zA-Z0-9]/g, "?").substr(0, 40));
+    // the path is shown as printable ASCII only; the character class escapes its "/", which
+    // Espruino's lexer would otherwise take for the end of the regex
+    reply(res, 404, "error", "Not found: " + path.replace(/[^-_.\/a-zA-Z0-9]/g, "?").substr(0, 40));
   }
 
   var server = httpListen(80, onRequest);
@@ -191,9 +274,16 @@ export function openPortal(app: PortalApp, apIp: string, setupCode: string): () 
     var answer = dnsReply(msg, apIp);
     if (answer) dns.send(answer, rinfo.port, rinfo.address);
   });
-  return function () {
-    clearInterval(sweep);
-    server.close();
-    dns.close();
+  scan(function () {});
+  return {
+    close: function () {
+      clearInterval(sweep);
+      server.close();
+      dns.close();
+      scanning = undefined;
+    },
+    shed: function () {
+      scanList = "";
+    },
   };
 }

@@ -1,13 +1,12 @@
-// The cloud client as main uses it: ./session.ts bound to the Espruino platform (sockets, clock).
-// Options may bring their own `connect` and `now` (tests, the virtual board); timers default to the
-// interpreter's.
-import { now, tcpConnect } from "../platform/espruino";
+// Module "blynk": the Blynk device-protocol client (./session.ts) bound to Espruino's sockets. The
+// core loads it for the cloud link and drops it when the link ends. Options may bring their own
+// `connect` (tests, the virtual board); the clock comes from the core (`now`).
+import { tcpConnect } from "../platform/espruino";
 import { openCloud, CloudOptions, Cloud } from "./session";
 
 export type { CloudOptions, Cloud, CloudSocket } from "./session";
 
-export function startCloud(o: CloudOptions): Cloud {
+export function open(o: CloudOptions): Cloud {
   if (!o.connect) o.connect = tcpConnect;
-  if (!o.now) o.now = now;
   return openCloud(o);
 }

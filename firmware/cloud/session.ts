@@ -14,7 +14,7 @@
 // one, and none is made per frame. (Measured: scripts/bench-cloud.ts.)
 import { Cmd, Status, Frame, Parser, MAX_BODY, newParser, parse, encode, encodeResponse } from "./codec";
 import { parseCommand } from "./console";
-import { apiLink, apiWrite } from "./api";
+import type { Send } from "./api";
 
 /** The socket shape of Espruino's net/tls (events data/close/error; error is {code, message}). */
 export interface CloudSocket {
@@ -39,6 +39,13 @@ export interface CloudOptions {
   onOffline(): void;
   /** A console command from the cloud (INTERNAL "dbg"): "config start", "config erase" or "reboot". */
   onCommand(line: string): void;
+  /**
+   * The user API's side (firmware/cloud/api.ts apiLink and apiWrite, which hold the user's handlers
+   * in the core): `link(send, true)` once online, `link(send, false)` when the session ends, and
+   * `write(pin, values)` for each HARDWARE `vw` from the cloud.
+   */
+  link(send: Send, up: boolean, log: (line: string) => void): void;
+  write(pin: string, values: string[]): void;
   /**
    * Espruino's pin functions for Blynk's built-in pin commands (HARDWARE pm, dw, dr, aw, ar); the
    * firmware passes the global object that has them. Without it those commands get ILLEGAL_COMMAND.
@@ -227,7 +234,7 @@ export function openCloud(o: CloudOptions): Cloud {
           fails = 0;
           send(Cmd.INTERNAL, infoBody(o.info));
           o.onLogin(c);
-          if ((st as St) === St.ONLINE) apiLink(send, true, o.log); // unless main closed us in onLogin
+          if ((st as St) === St.ONLINE) o.link(send, true, o.log); // unless main closed us in onLogin
         } else {
           end(c === Status.INVALID_TOKEN ? "Invalid auth token" : "Connect failed. code: " + c, c === Status.INVALID_TOKEN ? End.STOP : End.RETRY);
           if ((st as St) !== St.CLOSED) o.onLogin(c); // main may have closed us meanwhile
@@ -246,7 +253,7 @@ export function openCloud(o: CloudOptions): Cloud {
           if (cmd) o.onCommand(cmd);
           else o.log("Unknown command: " + line);
         }
-      } else if (v[0] === "vw") apiWrite(v[1], v.slice(2));
+      } else if (v[0] === "vw") o.write(v[1], v.slice(2));
       else if (o.pins && ",pm,dw,dr,aw,ar,".indexOf("," + v[0] + ",") >= 0) pinCommand(v, o.pins);
       else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));
       over = 0;
@@ -379,7 +386,7 @@ export function openCloud(o: CloudOptions): Cloud {
     }
     if (was === St.ONLINE) {
       o.log("Disconnected");
-      apiLink(send, false, o.log);
+      o.link(send, false, o.log);
       if (how !== End.CLOSE) o.onOffline();
     }
     tick(); // after the callbacks, which may have closed us: then it only clears the timer

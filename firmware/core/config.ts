@@ -105,6 +105,39 @@ export function eraseConfig(files: Files, store: Store): void {
   store.cfg = defaultConfig();
 }
 
+/** A copy whose fields may be set; its arrays are shared, so replace them, never edit them in place. */
+export function copyConfig(c: Config): Config {
+  var n: any = {};
+  for (var k in c) n[k] = (c as any)[k];
+  return n;
+}
+
+/**
+ * Stores a configuration that passed its test (or, with Edgent's save=1, one about to be tested):
+ * valid, its network first in the saved list, no last error. True when something was written.
+ */
+export function storeTested(files: Files, store: Store, c: Config, metaSent: boolean): boolean {
+  var n = copyConfig(c);
+  n.n = rememberNetwork(store.cfg.n, c.n[0]);
+  n.f = c.f | Flag.VALID | (metaSent ? Flag.META_SENT : 0);
+  n.e = 0;
+  return saveConfig(files, store, n);
+}
+
+/** Edgent's config_set_last_error(), except that a provisioned configuration is kept, not reset. */
+export function storeLastError(files: Files, store: Store, code: number): boolean {
+  var c = copyConfig(store.cfg);
+  c.e = code;
+  return saveConfig(files, store, c);
+}
+
+/** Marks "Hotspot Name" as reported for the stored token. */
+export function storeMetaSent(files: Files, store: Store): boolean {
+  var c = copyConfig(store.cfg);
+  c.f |= Flag.META_SENT;
+  return saveConfig(files, store, c);
+}
+
 /** Adds or moves a network to the front of the list, keeping at most MAX_NETWORKS. */
 export function rememberNetwork(list: Network[], net: Network): Network[] {
   var out = [net];

@@ -6,7 +6,7 @@
 
 import type { PinApi } from "../cloud/session";
 
-var bootTime = getTime();
+var bootTime = /*#__PURE__*/ getTime();
 
 /** Milliseconds since the firmware started (getTime() may be wall-clock time). */
 export function now(): number {
@@ -27,14 +27,20 @@ export function reboot(): void {
   E.reboot();
 }
 
+/** Frees cyclic garbage now (a dropped module, finished requests), so it never has to wait for memory to run out. */
+export function collectGarbage(): void {
+  (process as any).memory(); // Espruino's process (the host type check sees Node's)
+}
+
 export function memoryUsage(): number {
   return (process as any).memory(false).usage; // Espruino's process (the host type check sees Node's)
 }
 
 // ---- Storage ----
 var storage = require("Storage");
-export function fileRead(name: string): string | undefined {
-  return storage.read(name);
+/** A file, or a part of it: on the chip a string pointing into flash (no RAM copy). */
+export function fileRead(name: string, offset?: number, length?: number): string | undefined {
+  return storage.read(name, offset, length);
 }
 /** Throws on a full flash; identical content is not rewritten (Storage compares first). */
 export function fileWrite(name: string, data: string): void {

@@ -1,7 +1,14 @@
 // WiFi driver: one shape over the ESP32 and ESP8266 Wifi modules, whose callbacks and events differ
 // (scan channel type, connect error strings, 'connected' netmask vs mask, ESP8266 retrying in the
 // background after a failure, ESP32's inverted setIP callback).
+//
+// RAM: module state and module functions only (no closure per call), and a scan is summarised into
+// one compact string as Espruino's list of networks is taken apart, so the native list (about 20
+// JsVars per network) is freed network by network instead of living beside its summary.
 import { wifiModule, fileRead } from "../platform/espruino";
+import { addNetwork } from "./scan";
+
+export { scanSsids } from "./scan";
 
 export const enum Join {
   OK,
@@ -11,58 +18,65 @@ export const enum Join {
   FAIL, // anything else (timeout)
 }
 
-export interface ScanEntry {
-  ssid: string;
-  bssid: string;
-  rssi: number;
-  sec: string;
-  ch: number;
-  hidden: number;
-}
-
 const AP_START_TIMEOUT = 5000; // ESP32 reports AP_START within a fraction of a second
 
 var W = wifiModule();
 var joinCb: ((r: Join, ip: string) => void) | undefined;
 var joinTimer: any;
-var associated = false;
-var up = false;
-var lostCb: () => void = function () {};
-var scanWaiters: ((aps: ScanEntry[]) => void)[] | undefined;
+var assoc = 0;
+var up = 0;
+var staticIp: string[] = [];
+var lostCb: () => void;
 var stations = 0;
-var stationCb: (count: number) => void = function () {};
+var stationCb: (count: number) => void;
+var scanWaiters: ((list: string) => void)[] | undefined;
+var apCb: ((ip: string) => void) | undefined;
+var apTimer: any;
+var apTries = 0;
+var apName = "";
+var apPass = "";
 
 export function wifiInit(onLost: () => void, onStations: (count: number) => void): void {
   lostCb = onLost;
   stationCb = onStations;
   // Espruino restores .wificfg after all JS boot code; clear it once so it cannot fight us.
   if (fileRead(".wificfg") !== undefined) W.save("clear");
-  W.on("associated", function () {
-    associated = true;
-  });
-  W.on("dhcp_timeout", function () {
-    if (joinCb) finishJoin(Join.DHCP, "");
-  });
-  W.on("disconnected", function (d: any) {
-    if (joinCb) {
-      // Espruino 2v29 on ESP32 never calls connect()'s callback on failure: only this event says why.
-      // (ESP8266's event reasons are shifted by one for codes 200-204, so there the callback decides.)
-      if (__BUILD__.chip === "ESP32") {
-        var r = reason(d && (d.msg || d.reason));
-        if (r !== Join.FAIL) finishJoin(r, "");
-      }
-    } else if (up) {
-      up = false;
-      lostCb();
+  W.on("associated", onAssociated);
+  W.on("dhcp_timeout", onDhcpTimeout);
+  W.on("disconnected", onDisconnected);
+  W.on("sta_joined", onStaJoined);
+  W.on("sta_left", onStaLeft);
+}
+
+function onAssociated(): void {
+  assoc = 1;
+}
+
+function onDhcpTimeout(): void {
+  if (joinCb) finishJoin(Join.DHCP, "");
+}
+
+function onDisconnected(d: any): void {
+  if (joinCb) {
+    // Espruino 2v29 on ESP32 never calls connect()'s callback on failure: only this event says why.
+    // (ESP8266's event reasons are shifted by one for codes 200-204, so there the callback decides.)
+    if (__BUILD__.chip === "ESP32") {
+      var r = reason(d && (d.msg || d.reason));
+      if (r !== Join.FAIL) finishJoin(r, "");
     }
-  });
-  W.on("sta_joined", function () {
-    stationCb(++stations);
-  });
-  W.on("sta_left", function () {
-    if (stations > 0) stations--;
-    stationCb(stations);
-  });
+  } else if (up) {
+    up = 0;
+    lostCb();
+  }
+}
+
+function onStaJoined(): void {
+  stationCb(++stations);
+}
+
+function onStaLeft(): void {
+  if (stations > 0) stations--;
+  stationCb(stations);
 }
 
 function reason(err: string): Join {
@@ -83,30 +97,35 @@ function finishJoin(r: Join, ip: string): void {
       W.disconnect();
     } catch (e) {}
   }
-  up = r === Join.OK;
+  up = r === Join.OK ? 1 : 0;
   if (cb) cb(r, ip);
 }
 
-/** Joins a network with a hard timeout; exactly one callback. */
-export function join(ssid: string, pass: string, timeoutMs: number, staticIp: string[], cb: (r: Join, ip: string) => void): void {
+function onJoinTimeout(): void {
+  joinTimer = undefined;
+  finishJoin(assoc ? Join.DHCP : Join.FAIL, "");
+}
+
+function onConnect(err: any): void {
+  if (!joinCb) return;
+  if (err) return finishJoin(reason(err), "");
+  if (staticIp[0]) W.setIP({ ip: staticIp[0], netmask: staticIp[1], gw: staticIp[2] }, onStaticIp);
+  else finishJoin(Join.OK, W.getIP().ip);
+}
+
+function onStaticIp(): void {
+  if (joinCb) finishJoin(Join.OK, staticIp[0]);
+}
+
+/** Joins a network with a hard timeout; exactly one callback. `ip`: static ip, mask, gw, dns, dns2 or []. */
+export function join(ssid: string, pass: string, timeoutMs: number, ip: string[], cb: (r: Join, ip: string) => void): void {
   cancelJoin();
   joinCb = cb;
-  associated = false;
-  up = false;
-  joinTimer = setTimeout(function () {
-    joinTimer = undefined;
-    finishJoin(associated ? Join.DHCP : Join.FAIL, "");
-  }, timeoutMs);
+  assoc = up = 0;
+  staticIp = ip;
+  joinTimer = setTimeout(onJoinTimeout, timeoutMs);
   try {
-    W.connect(ssid, { password: pass, dnsServers: staticIp[3] ? [staticIp[3], staticIp[4] || staticIp[3]] : undefined } as any, function (err) {
-      if (!joinCb) return;
-      if (err) return finishJoin(reason(err), "");
-      if (staticIp[0]) {
-        W.setIP({ ip: staticIp[0], netmask: staticIp[1], gw: staticIp[2] }, function () {
-          finishJoin(Join.OK, staticIp[0]);
-        });
-      } else finishJoin(Join.OK, W.getIP().ip);
-    });
+    W.connect(ssid, { password: pass, dnsServers: ip[3] ? [ip[3], ip[4] || ip[3]] : undefined } as any, onConnect);
   } catch (e) {
     finishJoin(Join.FAIL, "");
   }
@@ -124,13 +143,13 @@ export function cancelJoin(): void {
 }
 
 export function isUp(): boolean {
-  return up;
+  return up > 0;
 }
 
 export function disconnect(): void {
   cancelJoin();
   if (up) {
-    up = false;
+    up = 0;
     W.disconnect();
   }
 }
@@ -141,37 +160,30 @@ export function setHostname(name: string): void {
   } catch (e) {}
 }
 
-function secName(auth: string): string {
-  var i = "open wep wpa wpa2 wpa_wpa2 wpa2_enterprise wpa3 wpa2_wpa3".split(" ").indexOf(auth);
-  return i < 0 ? "unknown" : "OPEN WEP WPA WPA2 WPA+WPA2 WPA2-EAP WPA3 WPA2+WPA3".split(" ")[i];
-}
-
-/** Scans (concurrent callers share one scan), strongest first, at most 15 entries. */
-export function scan(cb: (aps: ScanEntry[]) => void): void {
+/**
+ * Scans; concurrent callers share one scan. The callback gets the summary of ./scan.ts (at most
+ * SCAN_MAX networks, strongest first); each network of Espruino's list is taken off it as it is added.
+ */
+export function scan(cb: (list: string) => void): void {
   if (scanWaiters) {
     scanWaiters.push(cb);
     return;
   }
   scanWaiters = [cb];
-  var done = function (list: any[]) {
-    var out: ScanEntry[] = [];
-    for (var i = 0; list && i < list.length; i++) {
-      var a = list[i];
-      out.push({ ssid: a.ssid || "", bssid: String(a.mac || "").toUpperCase(), rssi: a.rssi, sec: secName(a.authMode), ch: parseInt(a.channel, 10) || 0, hidden: a.isHidden || !a.ssid ? 1 : 0 });
-    }
-    out.sort(function (x, y) {
-      return y.rssi - x.rssi;
-    });
-    if (out.length > 15) out.splice(15, out.length - 15);
-    var w = scanWaiters || [];
-    scanWaiters = undefined;
-    for (var j = 0; j < w.length; j++) w[j](out);
-  };
   try {
-    W.scan(done);
+    W.scan(onScan);
   } catch (e) {
-    done([]);
+    onScan([]);
   }
+}
+
+function onScan(aps: any[]): void {
+  var list = "";
+  var a: any;
+  while (aps && (a = aps.pop())) list = addNetwork(list, a);
+  var w = scanWaiters || [];
+  scanWaiters = undefined;
+  for (var j = 0; j < w.length; j++) w[j](list);
 }
 
 /**
@@ -180,38 +192,48 @@ export function scan(cb: (aps: ScanEntry[]) => void): void {
  * radio keeps it): after AP_START_TIMEOUT the AP is stopped and started once more, then given up.
  */
 export function startAP(name: string, password: string, cb: (ip: string) => void): void {
-  var opts: any = password ? { password: password, authMode: "wpa2" } : { authMode: "open" };
-  var report: ((ip: string) => void) | undefined = cb;
-  var timer: any;
-  var tries = 0;
-  var finish = function (ip: string) {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    var r = report;
-    report = undefined;
-    if (r) r(ip);
-  };
-  var attempt = function () {
-    stations = 0;
-    timer = setTimeout(function () {
-      timer = undefined;
-      if (tries++) return finish("0.0.0.0");
-      stopAP();
-      attempt();
-    }, AP_START_TIMEOUT);
-    try {
-      W.startAP(name, opts, function (err) {
-        finish(err ? "0.0.0.0" : W.getAPIP().ip);
-      });
-    } catch (e) {
-      finish("0.0.0.0");
-    }
-  };
-  attempt();
+  apCb = cb;
+  apName = name;
+  apPass = password;
+  apTries = 0;
+  apAttempt();
+}
+
+function apAttempt(): void {
+  stations = 0;
+  apTimer = setTimeout(onApTimeout, AP_START_TIMEOUT);
+  try {
+    W.startAP(apName, apPass ? { password: apPass, authMode: "wpa2" } : ({ authMode: "open" } as any), onApStarted);
+  } catch (e) {
+    apDone("0.0.0.0");
+  }
+}
+
+function onApTimeout(): void {
+  apTimer = undefined;
+  if (apTries++) return apDone("0.0.0.0");
+  try {
+    W.stopAP();
+  } catch (e) {}
+  apAttempt();
+}
+
+function onApStarted(err: any): void {
+  apDone(err ? "0.0.0.0" : W.getAPIP().ip);
+}
+
+function apDone(ip: string): void {
+  if (apTimer !== undefined) clearTimeout(apTimer);
+  apTimer = undefined;
+  var r = apCb;
+  apCb = undefined;
+  if (r) r(ip);
 }
 
 export function stopAP(): void {
   stations = 0;
+  if (apTimer !== undefined) clearTimeout(apTimer);
+  apTimer = apCb = undefined;
   try {
     W.stopAP();
   } catch (e) {}

@@ -136,13 +136,17 @@ async function portalBaseline(b: (typeof BOARDS)[number]): Promise<{ timers: num
   return portalCounts.get(b.board)!;
 }
 
-/** After a fault that ends in the portal: AP up, no cloud socket, timers and sockets of a fresh portal. */
-async function assertPortal(d: Device, b: (typeof BOARDS)[number]): Promise<void> {
+/**
+ * After a fault that ends in the portal: AP up, no cloud socket, timers and sockets of a fresh portal
+ * (`extraTimers`: a provisioned device's portal also has the deadline that takes it back online).
+ */
+async function assertPortal(d: Device, b: (typeof BOARDS)[number], extraTimers = 0): Promise<void> {
   assert.ok(await d.sim.until(() => d.sim.wifi.apRunning(), 30000), "portal open");
   await d.sim.advance(5000);
   assert.equal(d.cloud.openCount(), 0, "no cloud connection on the server side");
   assert.ok(!d.sim.sockets().some((s: any) => s.type === "net socket"), "no cloud socket on the device: " + JSON.stringify(d.sim.sockets()));
-  assert.deepEqual(d.counts(), await portalBaseline(b), "timers and sockets of a fresh portal");
+  const base = await portalBaseline(b);
+  assert.deepEqual(d.counts(), { timers: base.timers + extraTimers, sockets: base.sockets }, "timers and sockets of a fresh portal");
 }
 
 afterEach(async () => {
@@ -287,11 +291,38 @@ for (const b of BOARDS) {
       await d.settle();
       const cfg = d.sim.storage.read("edgent.cfg1");
       d.cloud.dbg("config start");
-      await assertPortal(d, b);
+      await assertPortal(d, b, 1);
       assert.equal(d.sim.storage.read("edgent.cfg1"), cfg);
       const logins = d.cloud.logins.length;
       await d.sim.advance(120000);
       assert.equal(d.cloud.logins.length, logins, "no login attempts from the portal");
+    });
+
+    it("dbg \"config start\": with no phone on the setup network for 10 minutes, back to the saved network and online", async () => {
+      const d = await boot(b);
+      await d.settle();
+      d.cloud.dbg("config start");
+      await assertPortal(d, b, 1);
+      const logins = d.cloud.logins.length;
+      await d.sim.advance(9 * 60000);
+      assert.equal(d.cloud.logins.length, logins, "still in the portal after 9 minutes");
+      assert.ok(await d.sim.until(() => d.cloud.logins.length > logins && d.state() === "RUNNING", 120000), "online again");
+      assert.ok(!d.sim.wifi.apRunning(), "setup access point closed");
+      assert.ok(d.sim.console.some((l: string) => /No phone on the setup network for 10 minutes/.test(l)));
+    });
+
+    it("dbg \"config start\" while a phone is connected: the portal stays as long as the phone does", async () => {
+      const d = await boot(b);
+      await d.settle();
+      d.cloud.dbg("config start");
+      await assertPortal(d, b, 1);
+      assert.ok(d.sim.stationJoin("aa:bb:cc:00:00:01"));
+      const logins = d.cloud.logins.length;
+      await d.sim.advance(15 * 60000);
+      assert.equal(d.cloud.logins.length, logins, "no login while the phone is there");
+      assert.ok(d.sim.wifi.apRunning(), "portal still open");
+      d.sim.stationLeave("aa:bb:cc:00:00:01");
+      assert.ok(await d.sim.until(() => d.state() === "RUNNING", 11 * 60000), "online again 10 minutes after the phone left");
     });
 
     it("the reference ping and vw bytes on the wire, and the server's OK and ping replies as the device took them in", async () => {
@@ -411,7 +442,7 @@ for (const b of BOARDS) {
       await d.settle();
       const cfg = d.sim.storage.read("edgent.cfg1");
       assert.match(d.sim.repl('edgent.config("start")'), /setup portal/);
-      await assertPortal(d, b);
+      await assertPortal(d, b, 1);
       assert.equal(d.sim.storage.read("edgent.cfg1"), cfg);
     });
 

@@ -3,7 +3,7 @@
 // timer and socket counts it had before the fault.
 import assert from "node:assert/strict";
 import { openCloud, CloudOptions, Cloud, Limit, PinApi } from "../../firmware/cloud/session.ts";
-import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
+import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
 import { FakeClock, nodeSockets, memSockets, Sockets } from "./harness.ts";
 import { TOKEN, INFO, INFO_BODY, vectors, bytes } from "./vectors.ts";
@@ -46,6 +46,8 @@ async function start(over: Partial<CloudOptions> = {}, cloud?: FakeCloud): Promi
     onLogin: (s) => e.logins.push(s),
     onOffline: () => e.offline.push(clock.t),
     onCommand: (l) => e.commands.push(l),
+    link: apiLink,
+    write: apiWrite,
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,
@@ -635,7 +637,7 @@ describe("cloud client (in-memory sockets, long runs)", () => {
     const clock = new FakeClock();
     const mem = memSockets(clock);
     const c = openCloud({
-      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, onLogin() {}, onOffline() {}, onCommand() {},
+      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, onLogin() {}, onOffline() {}, onCommand() {}, link: apiLink, write: apiWrite,
       connect: mem.connect, now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
     });
     clock.tick(100);

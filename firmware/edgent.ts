@@ -93,24 +93,24 @@ var idleSince = -1; // a provisioned device's portal: since when no phone has be
 var later = Later.NONE;
 var laterAt = 0;
 
-var loaded = ","; // modules of the image that are loaded now
+var loaded: string[] = []; // modules of the image that are loaded now
 
 /** The exports of a module of the running image, evaluated from its slice of flash on first use. */
 function loadModule(name: string): any {
-  if (loaded.indexOf("," + name + ",") < 0) {
+  if (loaded.indexOf(name) < 0) {
     var m = modules.split(",");
     var i = m.indexOf(name);
     Modules.addCached("edgent." + name, fileRead(image, +m[i + 1], +m[i + 2]) as string);
-    loaded += name + ",";
+    loaded.push(name);
   }
   return require("edgent." + name);
 }
 
 /** Forgets a module; its functions are freed by the garbage collection that follows. */
 function dropModule(name: string): void {
-  var i = loaded.indexOf("," + name + ",");
+  var i = loaded.indexOf(name);
   if (i < 0) return;
-  loaded = loaded.substr(0, i + 1) + loaded.substr(i + name.length + 2);
+  loaded.splice(i, 1);
   Modules.removeCached("edgent." + name);
   collectGarbage();
 }

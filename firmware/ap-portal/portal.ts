@@ -206,7 +206,7 @@ export function open(k: Kernel): Phase {
     var online = k.o;
     var probe = probeAnswer(path);
     if (probe !== undefined && online) {
-      if (probe) send(res, 200, path.indexOf(".html") > 0 ? "text/html" : "text/plain", probe);
+      if (probe) send(res, 200, path.substr(-5) === ".html" ? "text/html" : "text/plain", probe);
       else send(res, 204, "text/plain", "");
       return;
     }
@@ -217,7 +217,7 @@ export function open(k: Kernel): Phase {
     var err = parseForm(q < 0 ? "" : url.substr(q + 1), f);
     if (!err && body) {
       var type = header(req, "content-type");
-      if (type && type.indexOf("application/x-www-form-urlencoded") < 0) err = "Send the form as application/x-www-form-urlencoded";
+      if (type && type.split(";")[0].trim().toLowerCase() !== "application/x-www-form-urlencoded") err = "Send the form as application/x-www-form-urlencoded";
       else err = parseForm(body, f);
     }
     if (err) return reply(res, 400, "error", err);

@@ -254,7 +254,7 @@ export function openCloud(o: CloudOptions): Cloud {
           else o.log("Unknown command: " + line);
         }
       } else if (v[0] === "vw") o.write(v[1], v.slice(2));
-      else if (o.pins && ",pm,dw,dr,aw,ar,".indexOf("," + v[0] + ",") >= 0) pinCommand(v, o.pins);
+      else if (o.pins && "pm dw dr aw ar".split(" ").indexOf(v[0]) >= 0) pinCommand(v, o.pins);
       else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));
       over = 0;
     } else if (c === Cmd.REDIRECT) {
@@ -290,9 +290,11 @@ export function openCloud(o: CloudOptions): Cloud {
         var p: any = /^\d+$/.test(name) ? +name : /^A\d$/.test(name) ? name : -1;
         if (p < 0 || p > 255) throw "invalid pin";
         io.getPinMode(p); // throws for a pin this board does not have
-        var own = o.own || "";
-        if (own.indexOf("," + p + "L,") >= 0) throw "the status LED's pin, refused";
-        if (own.indexOf("," + p + "B,") >= 0) throw "the button's pin, refused";
+        // an array search: Espruino 2v29's String.indexOf also matches a needle that the string
+        // ends with the beginning of (",2L,0B,".indexOf(",5L,") is 6)
+        var own = (o.own || "").split(",");
+        if (own.indexOf(p + "L") >= 0) throw "the status LED's pin, refused";
+        if (own.indexOf(p + "B") >= 0) throw "the button's pin, refused";
         if (c === "pm") {
           var mode = x === "in" ? "input" : x === "out" || x === "pwm" ? "output" : x === "pu" ? "input_pullup" : x === "pd" ? "input_pulldown" : "";
           if (!mode) throw "invalid mode " + x;

@@ -57,7 +57,8 @@ export const QA_STEP_MS = 5000;
 
 /** Espruino's classic ESP32 builds mark D0 (the BOOT button, BTN1) NEGATED: reads, writes and PWM on it are inverted. */
 export function negatesD0(b: BoardIo): boolean {
-  return b.chip === "ESP32" && b.dev.indexOf("ESP32-C") !== 0 && b.dev.indexOf("ESP32-S") !== 0;
+  var family = b.dev.substr(0, 7);
+  return b.chip === "ESP32" && family !== "ESP32-C" && family !== "ESP32-S";
 }
 
 export function espruinoNegates(b: BoardIo, pin: number): boolean {

@@ -81,7 +81,7 @@ function onStaLeft(): void {
 
 function reason(err: string): Join {
   var e = String(err).toLowerCase();
-  if (e === "auth_fail" || e === "bad_password" || e === "wrong_password" || e.indexOf("handshake") >= 0 || e === "auth_expire") return Join.AUTH;
+  if (e === "auth_fail" || e === "bad_password" || e === "wrong_password" || e.split("handshake").length > 1 || e === "auth_expire") return Join.AUTH;
   if (e === "no_ap_found") return Join.NOT_FOUND;
   return Join.FAIL;
 }

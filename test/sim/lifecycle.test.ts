@@ -111,6 +111,20 @@ describe('sim boot, reboot and power', () => {
     assert.equal(sim.repl('JSON.stringify("Caf\\xC3\\xA9")'), '"Caf\\u00C3\\u00A9"');
   });
 
+  it('String indexOf, includes and replace match a needle whose beginning ends the string, as Espruino 2v29 does', async () => {
+    // values measured on the Espruino 2v29 LINUX build (the same string search as ESP32 and ESP8266)
+    const sim = await boot('');
+    assert.equal(sim.repl('"abcd".indexOf("dz")'), 3);
+    assert.equal(sim.repl('",portal,".indexOf(",blynk,")'), 7);
+    assert.equal(sim.repl('"abcd".includes("dz")'), true);
+    assert.equal(sim.repl('"abcd".replace("dz", "Q")'), 'abcQ');
+    assert.equal(sim.repl('"aXbX".replaceAll("X", "XX")'), 'aXXbXX');
+    assert.equal(sim.repl('"abab".replace("b", "$&")'), 'a$&ab');
+    assert.deepEqual([sim.repl('"".indexOf("")'), sim.repl('"ab".indexOf("")'), sim.repl('"ab".indexOf("", 5)'), sim.repl('"abcd".indexOf("cd", 3)')], [-1, 0, -1, -1]);
+    assert.equal(sim.repl('"abcd".indexOf("bc")'), 1, 'a real match is still found first');
+    assert.equal(sim.repl('"abcd".split("dz").length'), 1, 'split is not affected');
+  });
+
   it('E.CRC32, getSerial and process.env identify the device', async () => {
     const sim = await boot('', { chip: 'ESP8266' });
     assert.equal(sim.repl('E.CRC32("123456789")'), 0xcbf43926);

@@ -113,6 +113,51 @@ const PRELUDE = `
   del(String.prototype, ['search', 'localeCompare', 'normalize', 'at', 'matchAll', 'concat', 'trimStart', 'trimEnd',
     'trimLeft', 'trimRight', 'codePointAt']);
   del(ArrayBuffer.prototype, ['slice']);
+  // Espruino 2v29's String.indexOf (jswrap_string.c, the string-iterator search of builds without
+  // SAVE_ON_FLASH, ESP32 and ESP8266 included) compares with jsvCompareStringIt(..., equalAtEnd):
+  // a haystack that ENDS in the first characters of the needle counts as a match there, so
+  // "abcd".indexOf("dz") is 3. includes() and replace()/replaceAll() with a string pattern use it.
+  var strIndexOf = String.prototype.indexOf;
+  function espIndexOf(s, sub, from) {
+    sub = String(sub);
+    if (sub.length > s.length) return -1;
+    var idx = 0;
+    if (typeof from === 'number' || (typeof from === 'string' && from !== '' && !isNaN(from))) {
+      idx = Math.floor(Number(from));
+      if (idx < 0) idx = 0;
+      if (idx > s.length - sub.length + 1) idx = s.length - sub.length + 1;
+    }
+    for (; idx < s.length; idx++) {
+      var k = 0;
+      while (k < sub.length && idx + k < s.length && s.charCodeAt(idx + k) === sub.charCodeAt(k)) k++;
+      if (k === sub.length || idx + k === s.length) return idx;
+    }
+    return -1;
+  }
+  Object.defineProperty(String.prototype, 'indexOf', { configurable: true, writable: true, value: function indexOf(sub, from) {
+    return espIndexOf(String(this), sub, from);
+  } });
+  Object.defineProperty(String.prototype, 'includes', { configurable: true, writable: true, value: function includes(sub, from) {
+    return espIndexOf(String(this), sub, from) >= 0;
+  } });
+  var strReplace = String.prototype.replace, strReplaceAll = String.prototype.replaceAll;
+  function espReplace(all) {
+    return function (pat, rep) {
+      var s = String(this);
+      if (pat instanceof g.RegExp || typeof rep === 'function') return (all ? strReplaceAll : strReplace).call(s, pat, rep);
+      pat = String(pat);
+      rep = String(rep);
+      var idx = espIndexOf(s, pat);
+      while (idx >= 0) {
+        s = s.substr(0, idx) + rep + s.substr(idx + pat.length);
+        idx = all ? espIndexOf(s, pat, idx + rep.length) : -1;
+      }
+      return s;
+    };
+  }
+  Object.defineProperty(String.prototype, 'replace', { configurable: true, writable: true, value: espReplace(false) });
+  Object.defineProperty(String.prototype, 'replaceAll', { configurable: true, writable: true, value: espReplace(true) });
+  void strIndexOf;
   // Date runs on the device clock (1970 + uptime unless setTime()), in E.setTimeZone() time, not the host's.
   var RealDate = g.Date;
   var SimDate = class Date extends RealDate {

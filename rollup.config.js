@@ -83,7 +83,8 @@ export function firmwareOutputPlugins() {
       // on by default): run-once code then never sits in a module's scope, which saves RAM.
       // Hot paths must therefore not call single-use helpers (see firmware/led/led.ts).
       compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
-      mangle: { toplevel: true },
+      // EDGENT_KEEP_NAMES=1 keeps function and variable names (scripts/ram-map.ts reads them)
+      mangle: process.env.EDGENT_KEEP_NAMES ? false : { toplevel: true },
       format: { ascii_only: true, comments: false },
     }),
     fixHoles,

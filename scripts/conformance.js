@@ -145,7 +145,7 @@ function lexerProblems(code, tokens, comments) {
       const espRegex = espruinoRegexAfter(code, tokens[i - 1]);
       if (espRegex !== isRegex) {
         const after = i ? `after "${code.slice(tokens[i - 1].start, tokens[i - 1].end)}"` : "at the start";
-        out.push(["slash", `"/" ${after} starts a ${isRegex ? "regex" : "division"} in JavaScript but a ${espRegex ? "regex" : "division"} in Espruino, whose lexer decides by the previous token alone: wrap the operand in parentheses`, tok]);
+        out.push(["slash", `"/" ${after} starts a ${isRegex ? "regex" : "division"} in JavaScript but a ${espRegex ? "regex" : "division"} in Espruino, whose lexer decides by the previous token alone; terser drops redundant parentheses, so put the value in a variable first`, tok]);
       }
     }
     if (isRegex && slashInClass(tok.value.pattern))

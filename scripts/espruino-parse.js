@@ -163,6 +163,7 @@ function problemAt(code, offset, message) {
  * checkBundle reports them), empty when Espruino parsed everything.
  */
 export async function parseManyWithInterpreter(bin, texts, { timeoutMs = 120000, chunkBytes = 4 << 20 } = {}) {
+  if (!bin) throw new Error("parseWithInterpreter needs the path of an Espruino LINUX build (ESPRUINO_BIN)");
   const all = [];
   const results = texts.map(({ code, name }) => {
     const problems = [];

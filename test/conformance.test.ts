@@ -40,8 +40,37 @@ describe("bundle conformance check", () => {
     ["character above \\xFF", "var s = '\\u2615';", "unicode"],
     ["String concat from template literals", 'var s = "".concat(a, "b");', "builtin"],
     ["labels", "outer: for (;;) { break outer; }", "label"],
+    ["regex \\b word boundary", "var r = /\\bfoo/;", "regex"],
+    ["regex \\u escape", "var r = /\\u00e9/;", "regex"],
+    ["regex quantifier after a group", "var r = /(ab)+/;", "regex"],
+    ["regex | inside a group", "var r = /^x(a|b)$/;", "regex"],
+    ["regex flag m", "var r = /^a/m;", "regex"],
+    // Espruino's lexer (src/jslex.c): acorn accepts these, Espruino reads them differently.
+    ["regex with / inside a character class", "var r = /[^-_./a-z]/g;", "regex-slash"],
+    ["/ after this (regex to Espruino)", "var h = this/2;", "slash"],
+    ["/ after postfix ++ (regex to Espruino)", "var h = i++/2;", "slash"],
+    ["/ after the ) of if (division to Espruino)", "if (a) /b/.test(c) && d();", "slash"],
+    ["/ after ~ (division to Espruino)", "var i = ~/b/.exec(s).index;", "slash"],
+    ["/ after a function expression (regex to Espruino)", "var x = function () {}/2;", "slash"],
+    ["identifier with a \\u escape", "var \\u0061 = 1;", "identifier-escape"],
+    ["variable named of (terser can mangle to it)", "var of = 1;", "reserved-word"],
+    ["parameter named let", "function f(let) {}", "reserved-word"],
+    ["parameter named undefined", "function f(undefined) {}", "reserved-word"],
+    ["name longer than 63 characters", "o." + "a".repeat(64) + " = 1;", "token-length"],
+    ["integer literal beyond 64 bits", "var n = 0x10000000000000000;", "int-literal"],
+    ["float literal Espruino parses inexactly", "var f = .3;", "float-literal"],
+    ["three-digit octal escape from \\4", "var s = '\\470';", "octal-escape"],
+    ["line continuation in a string", "var s = 'a\\\nb';", "line-continuation"],
+    ["HTML-like comment", "var x = 1;\n<!-- c\n", "comment"],
+    ["// comment ended by a lone CR", "var x = 1; // c\rx = 2;\n", "comment"],
   ];
   for (const [name, code, rule] of traps) it(`catches ${name}`, () => assert.ok(rules(code).includes(rule), `${code} -> ${rules(code)}`));
   it("accepts plain ES5 with escapes, [].slice.call and allowed regexes", () =>
     assert.deepEqual(rules("var s='\\xe9'; [].slice.call(arguments); var r=/^[-_a-z0-9]*$/; var q=/a\\?b/; Object.prototype.hasOwnProperty.call(o,k);"), []));
+  it("accepts what Espruino's lexer reads as JavaScript does", () =>
+    assert.deepEqual(rules([
+      "o.of = 1; o.class = 2; var p = {of: 1, let: 2, undefined: 3}; if (x === undefined) p = void 0;",
+      "var d = a / 2 + a[0] / 2 + (a) / 2 + f() / 2 + 1 / 2; d /= 2; if (a) {} /b/.test(c); var r = /[\\/]/, q = /[\\b]/;",
+      "var n = [0.5, .25, 1e3, 58e3, 0x7fffffff, 4294967295, 010, 1.5e-3]; var s = '\\0\\12\\x41\\u0041'; // fine\n",
+    ].join("\n")), []));
 });

@@ -1,6 +1,6 @@
 /**
  * Streaming CSV input through csv-parse. Accepts `,` or `;` (chosen from the header line,
- * the rule TTS uses), a UTF-8 BOM, RFC 4180 quotes, CRLF or LF. Refuses hostile input
+ * the rule TTS uses), a UTF-8 BOM, RFC 4180 quotes, CRLF, LF or CR, mixed. Refuses hostile input
  * early with a message naming the line: NUL bytes / invalid UTF-8 (binary files, UTF-16
  * exports) and lines over 64 KiB. Column-count mismatches are left to the validator so
  * every bad row is reported, not just the first.
@@ -56,6 +56,7 @@ class TextGuard extends Transform {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private offset = 0;
   private line = 1;
+  private endsInCR = false;
   bytes = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -71,7 +72,8 @@ class TextGuard extends Transform {
       done(new FleetInputError('file-not-text', `line ${this.line} or the one after is not valid UTF-8 text; save the file as "CSV UTF-8"`, this.line));
       return;
     }
-    this.line += countByte(chunk, 0x0a);
+    this.line += lineBreaksIn(chunk, this.endsInCR);
+    this.endsInCR = chunk[chunk.length - 1] === 0x0d;
     this.offset += chunk.length;
     this.bytes = this.offset;
     done(null, chunk);
@@ -87,13 +89,20 @@ class TextGuard extends Transform {
   }
 
   private lineAt(chunk: Buffer, end: number): number {
-    return this.line + countByte(chunk.subarray(0, end), 0x0a);
+    return this.line + lineBreaksIn(chunk.subarray(0, end), this.endsInCR);
   }
 }
 
 function countByte(buf: Buffer, byte: number): number {
   let n = 0;
   for (let i = buf.indexOf(byte); i >= 0; i = buf.indexOf(byte, i + 1)) n++;
+  return n;
+}
+
+/** CRLF, LF and CR line breaks in buf; `afterCR` when the byte before it was a CR, whose LF may open buf. */
+function lineBreaksIn(buf: Buffer, afterCR: boolean): number {
+  let n = countByte(buf, 0x0a) - (afterCR && buf[0] === 0x0a ? 1 : 0);
+  for (let i = buf.indexOf(0x0d); i >= 0; i = buf.indexOf(0x0d, i + 1)) if (buf[i + 1] !== 0x0a) n++;
   return n;
 }
 
@@ -158,6 +167,9 @@ export async function openCsv(path: string): Promise<CsvFile> {
   const guard = new TextGuard();
   const parser = parse({
     delimiter,
+    // Any line ending on any line: csv-parse would otherwise take the first one it meets for the whole file,
+    // so LF rows after a CRLF header became one long row. CRLF first, so that it is not read as CR then LF.
+    record_delimiter: ['\r\n', '\n', '\r'],
     bom: true,
     raw: true,
     relax_column_count: true,

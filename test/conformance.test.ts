@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { checkBundle } from "../scripts/conformance.js";
+import { parseImage, moduleText, imageIntact } from "../scripts/image.js";
 
 const rules = (code: string) => checkBundle(code).map((p: { rule: string }) => p.rule);
 
@@ -12,8 +13,14 @@ describe("bundle conformance check", () => {
     assert.deepEqual(bundles.sort(), boards.sort());
   });
   for (const f of bundles)
-    it(`dist/${f} contains nothing Espruino cannot run`, () => {
-      assert.deepEqual(checkBundle(readFileSync(new URL(f, dist), "utf8")), []);
+    it(`dist/${f}: its loader and every module contain nothing Espruino cannot run, and the modules match the header's CRC`, () => {
+      const text = readFileSync(new URL(f, dist), "latin1");
+      const image = parseImage(text);
+      assert.ok(image, "a firmware image header");
+      assert.deepEqual(Object.keys(image.mods), ["core", ...Object.keys(image.mods).slice(1)], "the core comes first");
+      assert.deepEqual(checkBundle(text), [], "the loader");
+      for (const name of Object.keys(image.mods)) assert.deepEqual(checkBundle(moduleText(text, name)), [], `module ${name}`);
+      assert.ok(imageIntact(text), "CRC");
     });
 
   // Each known trap must be caught, or the check above proves nothing.

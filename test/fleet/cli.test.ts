@@ -95,6 +95,9 @@ describe('fleet CLI (tsx subprocess)', function () {
     const piped = fleet(['parse', '--json'], 'LW:D0:70B3D57ED0000010:0018B20000000101:000AF8BE\n0018B20000000101\n');
     assert.equal(piped.code, 1);
     assert.deepEqual(JSON.parse(piped.stdout).map((r: { accepted: boolean }) => r.accepted), [true, false]);
+    // a scanner that ends its lines with CR alone (old Mac style) gives the same two codes
+    const cr = fleet(['parse', '--json'], 'LW:D0:70B3D57ED0000010:0018B20000000101:000AF8BE\r0018B20000000101\r');
+    assert.deepEqual(JSON.parse(cr.stdout).map((r: { accepted: boolean }) => r.accepted), [true, false]);
   });
   it('reprovision: lists metafield edits and writes the CSV', () => {
     const old = t.file('old.csv', csvText([...HEADER, 'Serial'], [[...goodRow(1), 'SN1'], [...goodRow(2), 'SN2']]));

@@ -174,7 +174,7 @@ async function cmdParse(codes: string[], o: { json?: boolean; lenientChecksum?: 
   let inputs = codes;
   if (inputs.length === 0) {
     if (process.stdin.isTTY) throw new UsageError('give a code as an argument, or pipe codes in, one per line');
-    inputs = (await readStdin()).split(/\r?\n/).filter((l) => l.trim() !== '');
+    inputs = (await readStdin()).split(/\r\n|\r|\n/).filter((l) => l.trim() !== '');
   }
   const results = inputs.map((c) => parseScannedCode(c, { checksum: o.lenientChecksum ? 'warn' : 'verify' }));
   if (o.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');

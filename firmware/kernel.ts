@@ -4,14 +4,32 @@
 import { Config } from "./core/config";
 import { State } from "./core/state";
 
-/** Requests a phase makes of the core through Kernel.ev(). */
+/**
+ * Everything that reaches the core's step function (edgent.ts step()): the phases' requests
+ * through Kernel.ev(), the WiFi driver's news, the cloud link's, the REPL's and the timer.
+ */
 export const enum Ev {
-  INFO, // /board_info.json was asked for: "configuring starts with board info request"
+  TICK, // the machine's timer: do what is due
+  // from the portal
+  INFO, // /board_info.json or the page was asked for: "configuring starts with board info request"
   SUBMIT, // (Pending) a validated /config: test it; returns "" or why it was refused
   RESET, // /reset: erase the configuration (after the reply went out)
   REBOOT, // /reboot
-  SCAN, // (cb(list)) scan, or join the scan under way; list as wifi.ts scan() gives it
+  SCAN, // (cb(list)) scan, or join the scan under way; list as wifi/scan.ts makes it
   JOINED, // -> true while the device holds an address on a WiFi network
+  STATIONS, // (count) phones on the access point
+  AP_FAILED, // the access point did not start
+  // from the WiFi driver
+  JOIN, // (Join, ip) a join's outcome
+  LOST, // the network was lost
+  // from the cloud link
+  LOGIN, // (status) 200 or 4 online, 9 token rejected
+  OFFLINE, // an online session ended (the link reconnects by itself)
+  COMMAND, // (line) an Edgent console command ("config erase", ...); -> what it does, in words
+  // from the REPL and the button
+  STATUS, // -> edgent.status()
+  CONNECT, // (token, ssid, pass) -> edgent.connect()
+  BUTTON, // the button was held 10 s and released
 }
 
 export interface Kernel {
@@ -19,8 +37,6 @@ export interface Kernel {
   s: State;
   /** the device's name: the setup access point's SSID */
   n: string;
-  /** the access point's address while it is up */
-  a: string;
   /** the stored configuration (read only) */
   c: Config;
   /** the factory token ("" = none) */

@@ -1,14 +1,43 @@
 // The core module: what the boot loader starts. Boots the state machine and publishes the REPL
 // object `edgent`: the device commands (status, connect, ...) added to the cloud API object, which
 // already exists for the user's code (one object rather than two copies of the same methods).
-import { bootEdgent } from "./edgent";
+import { bootEdgent, step, indicator } from "./edgent";
+import { Ev } from "./kernel";
 import { cloudApi } from "./cloud/api";
 import { publish } from "./platform/espruino";
+
+function status(): any {
+  return step(Ev.STATUS);
+}
+function connect(token: string, ssid: string, pass: string): string {
+  return step(Ev.CONNECT, token, ssid, pass);
+}
+function reset(): string {
+  return step(Ev.COMMAND, "config erase");
+}
+function config(what?: string): string {
+  return step(Ev.COMMAND, "config " + (what || "start"));
+}
+function reboot(): string {
+  return step(Ev.COMMAND, "reboot");
+}
+function qa(): void {
+  indicator().qa();
+}
+function led(on?: any): void {
+  indicator().led(on);
+}
 
 /** Called by the loader with the image file and its module table ("name,offset,length,..."). */
 export function boot(image: string, modules: string): void {
   var api: any = cloudApi();
-  var commands = bootEdgent(image, modules);
-  for (var k in commands) api[k] = commands[k];
+  api.status = status;
+  api.connect = connect;
+  api.reset = reset;
+  api.config = config;
+  api.reboot = reboot;
+  api.qa = qa;
+  api.led = led;
   publish("edgent", api);
+  bootEdgent(image, modules);
 }

@@ -43,7 +43,7 @@ global.__bench = {
   prep: function () {
     cloudApi();
     o = { token: "${TOKEN}", host: "blynk.cloud", port: 80, tls: false, info: ${INFO_JS},
-      log: function (l) { print("@@CLOUD " + l); }, onLogin: function () {}, onOffline: function () {}, onCommand: function () {} };
+      log: function (l) { print("@@CLOUD " + l); }, ev: function () {}, link: function () {}, write: function () {} };
   },
   start: function () { c = startCloud(o); },
   stop: function () { c.close(); c = undefined; }

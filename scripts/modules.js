@@ -8,6 +8,8 @@ export const MODULES = [
   { name: "core", entry: "firmware/main.ts" },
   { name: "portal", entry: "firmware/ap-portal/portal.ts" },
   { name: "blynk", entry: "firmware/cloud/client.ts" },
+  { name: "store", entry: "firmware/core/store.ts" },
+  { name: "boot", entry: "firmware/core/boot.ts" },
 ];
 
 /** Files with module-level state: only the core may include them. */

@@ -55,11 +55,12 @@ try {
   }
   const m = await dev.memory();
   console.log(`${bundle} (${phase}): usage ${m.usage}, free ${m.free} of ${m.total} (${m.blocksize}-byte JsVars)`);
+  const core = 'edgent.status["\\xFFsco"]';
   const roots: [string, string][] = [
-    ["core module", 'edgent.status["\\xFFsco"][0]'],
-    ["portal module", 'edgent.status["\\xFFsco"][0].P && edgent.status["\\xFFsco"][0].P.close["\\xFFsco"][0]'],
-    ["portal open()", 'edgent.status["\\xFFsco"][0].P && edgent.status["\\xFFsco"][0].P.close["\\xFFsco"][1]'],
-    ["cloud module", 'edgent.status["\\xFFsco"][0].L && edgent.status["\\xFFsco"][0].L.close["\\xFFsco"][0]'],
+    ["core module", core],
+    ["portal module", `${core}.P && ${core}.P.close["\\xFFsco"][0]`],
+    ["portal open()", `${core}.P && ${core}.P.close["\\xFFsco"][1]`],
+    ["cloud module", `${core}.L && ${core}.L.close["\\xFFsco"][0]`],
   ];
   for (const [name, expr] of roots) {
     const from = dev.console.length;

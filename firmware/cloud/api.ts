@@ -43,29 +43,30 @@ function fire(event: string): void {
   }
 }
 
-/** The API object (one per device). */
+function virtualWrite(pin: number): boolean {
+  return out(Cmd.HARDWARE, "vw\x00" + pin + (arguments.length > 1 ? "\x00" + join(arguments, 1) : ""));
+}
+
+function onWrite(pin: number, fn: ((values: string[]) => void) | undefined): void {
+  if (fn) writes[pin] = fn;
+  else delete writes[pin];
+}
+
+function syncVirtual(): boolean {
+  return out(Cmd.HARDWARE_SYNC, arguments.length ? "vr\x00" + join(arguments, 0) : "");
+}
+
+function logEvent(name: string, description?: string): boolean {
+  return out(Cmd.EVENT_LOG, description ? name + "\x00" + description : name);
+}
+
+function on(event: string, fn: () => void): void {
+  (listeners[event] || (listeners[event] = [])).push(fn);
+}
+
+/** The API object (one per device); its methods are module functions, made once, never per call. */
 export function cloudApi(): CloudApi {
-  return (
-    api ||
-    (api = {
-      virtualWrite: function (pin: number) {
-        return out(Cmd.HARDWARE, "vw\x00" + pin + (arguments.length > 1 ? "\x00" + join(arguments, 1) : ""));
-      },
-      onWrite: function (pin: number, fn: ((values: string[]) => void) | undefined) {
-        if (fn) writes[pin] = fn;
-        else delete writes[pin];
-      },
-      syncVirtual: function () {
-        return out(Cmd.HARDWARE_SYNC, arguments.length ? "vr\x00" + join(arguments, 0) : "");
-      },
-      logEvent: function (name: string, description?: string) {
-        return out(Cmd.EVENT_LOG, description ? name + "\x00" + description : name);
-      },
-      on: function (event: string, fn: () => void) {
-        (listeners[event] || (listeners[event] = [])).push(fn);
-      },
-    })
-  );
+  return api || (api = { virtualWrite: virtualWrite, onWrite: onWrite, syncVirtual: syncVirtual, logEvent: logEvent, on: on } as any);
 }
 
 /**

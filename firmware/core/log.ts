@@ -1,11 +1,8 @@
 import { now, print } from "../platform/espruino";
 
+export { maskToken } from "./mask";
+
 /** Edgent-style console line: "[millis] message". */
 export function log(msg: string): void {
   print("[" + now() + "] " + msg);
-}
-
-/** Tokens are shown only as their first 4 characters (Edgent's banner style). */
-export function maskToken(t: string): string {
-  return t ? t.substr(0, 4) + " - **** - **** - ****" : "(none)";
 }

@@ -53,6 +53,7 @@ interface EspWifi {
   save(what?: "clear" | "sta+ap"): void;
   restore(): void;
   on(ev: "connected" | "disconnected" | "associated" | "sta_joined" | "sta_left" | "probe_recv" | "auth_change" | "dhcp_timeout", cb: (details: any) => void): void;
+  removeListener(ev: string, cb: (details: any) => void): void;
   removeAllListeners(ev?: string): void;
 }
 interface EspStorage {
@@ -69,7 +70,7 @@ interface EspStorage {
   compact(): void;
   open(name: string, mode: "r" | "w" | "a"): { read(len: number): string | undefined; readLine(): string | undefined; getLength(): number; write(s: string): void; erase(): void };
 }
-interface EspEmitter { on(ev: string, cb: (...a: any[]) => void): void; removeAllListeners(ev?: string): void }
+interface EspEmitter { on(ev: string, cb: (...a: any[]) => void): void; removeListener(ev: string, cb: (...a: any[]) => void): void; removeAllListeners(ev?: string): void }
 interface EspHttpReq extends EspEmitter { method: string; url: string; headers: { [k: string]: string }; read(n?: number): string; available(): number }
 interface EspHttpRes extends EspEmitter { writeHead(code: number, headers?: { [k: string]: string | number }): void; setHeader(k: string, v: string): void; write(d: string): boolean; end(d?: string): void }
 interface EspHttp { createServer(cb: (req: EspHttpReq, res: EspHttpRes) => void): { listen(port: number): any; close(): void }; get(u: string | object, cb?: (res: any) => void): any; request(o: object, cb?: (res: any) => void): any }

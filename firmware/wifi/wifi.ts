@@ -1,14 +1,16 @@
 // WiFi driver: one shape over the ESP32 and ESP8266 Wifi modules, whose callbacks and events differ
 // (scan channel type, connect error strings, 'connected' netmask vs mask, ESP8266 retrying in the
-// background after a failure, ESP32's inverted setIP callback).
+// background after a failure, ESP32's inverted setIP callback). Results go to the core's step
+// function: Ev.JOIN (Join, ip) once per join, Ev.LOST when a joined network goes away.
 //
-// RAM: module state and module functions only (no closure per call), and a scan is summarised into
-// one compact string as Espruino's list of networks is taken apart, so the native list (about 20
-// JsVars per network) is freed network by network instead of living beside its summary.
+// RAM: Espruino charges every function object 5-9 JsVars for as long as it exists, so the driver
+// is one dispatcher, wifi(op, ...), and one event handler; the callbacks of a join or a scan are
+// made for that operation and freed with it. A scan is summarised (./scan.ts) as Espruino's list
+// of networks is taken apart, so the native list (about 20 JsVars per network) is freed network
+// by network instead of living beside its summary.
 import { wifiModule, fileRead } from "../platform/espruino";
 import { addNetwork } from "./scan";
-
-export { scanSsids } from "./scan";
+import { Ev } from "../kernel";
 
 export const enum Join {
   OK,
@@ -18,67 +20,35 @@ export const enum Join {
   FAIL, // anything else (timeout)
 }
 
-const AP_START_TIMEOUT = 5000; // ESP32 reports AP_START within a fraction of a second
+export const enum Op {
+  JOIN, // (ssid, pass, timeoutMs, static ip list [ip, mask, gw, dns, dns2] or []): the outcome comes as Ev.JOIN
+  CANCEL, // a join under way ends without an outcome
+  DISCONNECT, // leave the network (no Ev.LOST)
+  UP, // -> true while joined
+  IP, // -> the station's address
+  SCAN, // (cb(list)): the summary of ./scan.ts; concurrent callers share one scan
+  STOP_AP, // the ESP8266 SDK may bring back an access point it persisted itself
+}
 
 var W = wifiModule();
-var joinCb: ((r: Join, ip: string) => void) | undefined;
+var ev: (e: Ev, a?: any, b?: any) => any;
+var joining = 0; // a join is under way
 var joinTimer: any;
 var assoc = 0;
 var up = 0;
-var staticIp: string[] = [];
-var lostCb: () => void;
-var stations = 0;
-var stationCb: (count: number) => void;
 var scanWaiters: ((list: string) => void)[] | undefined;
-var apCb: ((ip: string) => void) | undefined;
-var apTimer: any;
-var apTries = 0;
-var apName = "";
-var apPass = "";
 
-export function wifiInit(onLost: () => void, onStations: (count: number) => void): void {
-  lostCb = onLost;
-  stationCb = onStations;
+/** `step`: the core's step function, which gets Ev.JOIN and Ev.LOST. */
+export function wifiInit(step: (e: Ev, a?: any, b?: any) => any): void {
+  ev = step;
   // Espruino restores .wificfg after all JS boot code; clear it once so it cannot fight us.
   if (fileRead(".wificfg") !== undefined) W.save("clear");
-  W.on("associated", onAssociated);
-  W.on("dhcp_timeout", onDhcpTimeout);
-  W.on("disconnected", onDisconnected);
-  W.on("sta_joined", onStaJoined);
-  W.on("sta_left", onStaLeft);
+  W.on("associated", onWifi);
+  W.on("dhcp_timeout", onWifi);
+  W.on("disconnected", onWifi);
 }
 
-function onAssociated(): void {
-  assoc = 1;
-}
-
-function onDhcpTimeout(): void {
-  if (joinCb) finishJoin(Join.DHCP, "");
-}
-
-function onDisconnected(d: any): void {
-  if (joinCb) {
-    // Espruino 2v29 on ESP32 never calls connect()'s callback on failure: only this event says why.
-    // (ESP8266's event reasons are shifted by one for codes 200-204, so there the callback decides.)
-    if (__BUILD__.chip === "ESP32") {
-      var r = reason(d && (d.msg || d.reason));
-      if (r !== Join.FAIL) finishJoin(r, "");
-    }
-  } else if (up) {
-    up = 0;
-    lostCb();
-  }
-}
-
-function onStaJoined(): void {
-  stationCb(++stations);
-}
-
-function onStaLeft(): void {
-  if (stations > 0) stations--;
-  stationCb(stations);
-}
-
+/** Join outcome of a failure reason (ESP32 event msg, ESP8266 callback string). */
 function reason(err: string): Join {
   var e = String(err).toLowerCase();
   if (e === "auth_fail" || e === "bad_password" || e === "wrong_password" || e.split("handshake").length > 1 || e === "auth_expire") return Join.AUTH;
@@ -86,165 +56,97 @@ function reason(err: string): Join {
   return Join.FAIL;
 }
 
-function finishJoin(r: Join, ip: string): void {
-  var cb = joinCb;
-  joinCb = undefined;
+/**
+ * Every event, told apart by its argument: "associated" {ssid, mac, channel}, "disconnected"
+ * {ssid, mac, reason}, "dhcp_timeout" (nothing), the join's timer ("t") and the join's own
+ * outcome ([Join, ip]) from the connect and setIP callbacks.
+ */
+function onWifi(d?: any): void {
+  var r = -1;
+  var ip = "";
+  if (d && d.channel !== undefined) assoc = 1;
+  else if (d && d.reason !== undefined) {
+    if (joining) {
+      // Espruino 2v29 on ESP32 never calls connect()'s callback on failure: only this event says why.
+      // (ESP8266's event reasons are shifted by one for codes 200-204, so there the callback decides.)
+      if (__BUILD__.chip === "ESP32") r = reason(d.msg || d.reason);
+      if (r === Join.FAIL) r = -1;
+    } else if (up) {
+      up = 0;
+      ev(Ev.LOST);
+    }
+  } else if (d === "t") r = assoc ? Join.DHCP : Join.FAIL;
+  else if (d && d.length === 2) {
+    r = d[0];
+    ip = d[1];
+  } else if (!d && joining) r = Join.DHCP; // dhcp_timeout
+  if (r < 0 || !joining) return;
+  joining = 0;
   if (joinTimer !== undefined) clearTimeout(joinTimer);
   joinTimer = undefined;
-  if (r !== Join.OK) {
-    // ESP8266 keeps retrying in the background after reporting; stop it.
+  up = r === Join.OK ? 1 : 0;
+  // ESP8266 keeps retrying in the background after reporting; stop it.
+  if (!up)
     try {
       W.disconnect();
     } catch (e) {}
-  }
-  up = r === Join.OK ? 1 : 0;
-  if (cb) cb(r, ip);
+  ev(Ev.JOIN, r, ip);
 }
 
-function onJoinTimeout(): void {
-  joinTimer = undefined;
-  finishJoin(assoc ? Join.DHCP : Join.FAIL, "");
-}
-
-function onConnect(err: any): void {
-  if (!joinCb) return;
-  if (err) return finishJoin(reason(err), "");
-  if (staticIp[0]) W.setIP({ ip: staticIp[0], netmask: staticIp[1], gw: staticIp[2] }, onStaticIp);
-  else finishJoin(Join.OK, W.getIP().ip);
-}
-
-function onStaticIp(): void {
-  if (joinCb) finishJoin(Join.OK, staticIp[0]);
-}
-
-/** Joins a network with a hard timeout; exactly one callback. `ip`: static ip, mask, gw, dns, dns2 or []. */
-export function join(ssid: string, pass: string, timeoutMs: number, ip: string[], cb: (r: Join, ip: string) => void): void {
-  cancelJoin();
-  joinCb = cb;
-  assoc = up = 0;
-  staticIp = ip;
-  joinTimer = setTimeout(onJoinTimeout, timeoutMs);
-  try {
-    W.connect(ssid, { password: pass, dnsServers: ip[3] ? [ip[3], ip[4] || ip[3]] : undefined } as any, onConnect);
-  } catch (e) {
-    finishJoin(Join.FAIL, "");
-  }
-}
-
-export function cancelJoin(): void {
-  if (joinCb) {
-    joinCb = undefined;
+export function wifi(op: Op, a?: any, b?: any, c?: any, d?: any): any {
+  if (op === Op.JOIN) {
+    wifi(Op.CANCEL);
+    joining = 1;
+    assoc = up = 0;
+    var st: string[] = d;
+    joinTimer = setTimeout(onWifi, c, "t");
+    try {
+      W.connect(a, { password: b, dnsServers: st[3] ? [st[3], st[4] || st[3]] : undefined } as any, function (err: any) {
+        if (!joining) return;
+        if (err) return onWifi([reason(err), ""]);
+        if (!st[0]) return onWifi([Join.OK, W.getIP().ip]);
+        W.setIP({ ip: st[0], netmask: st[1], gw: st[2] }, function () {
+          if (joining) onWifi([Join.OK, st[0]]);
+        });
+      });
+    } catch (e) {
+      onWifi([Join.FAIL, ""]);
+    }
+  } else if (op === Op.CANCEL) {
+    if (!joining) return;
     if (joinTimer !== undefined) clearTimeout(joinTimer);
     joinTimer = undefined;
+    joining = 0;
     try {
       W.disconnect();
     } catch (e) {}
+  } else if (op === Op.DISCONNECT) {
+    wifi(Op.CANCEL);
+    if (up) {
+      up = 0;
+      W.disconnect();
+    }
+  } else if (op === Op.UP) return up > 0;
+  else if (op === Op.IP) return W.getIP().ip;
+  else if (op === Op.SCAN) {
+    if (scanWaiters) return void scanWaiters.push(a);
+    scanWaiters = [a];
+    var done = function (aps: any[]) {
+      var list = "";
+      var n: any;
+      while (aps && (n = aps.pop())) list = addNetwork(list, n);
+      var w = scanWaiters || [];
+      scanWaiters = undefined;
+      for (var i = 0; i < w.length; i++) w[i](list);
+    };
+    try {
+      W.scan(done);
+    } catch (e) {
+      done([]);
+    }
+  } else if (op === Op.STOP_AP) {
+    try {
+      W.stopAP();
+    } catch (e) {}
   }
-}
-
-export function isUp(): boolean {
-  return up > 0;
-}
-
-export function disconnect(): void {
-  cancelJoin();
-  if (up) {
-    up = 0;
-    W.disconnect();
-  }
-}
-
-export function setHostname(name: string): void {
-  try {
-    W.setHostname(name);
-  } catch (e) {}
-}
-
-/**
- * Scans; concurrent callers share one scan. The callback gets the summary of ./scan.ts (at most
- * SCAN_MAX networks, strongest first); each network of Espruino's list is taken off it as it is added.
- */
-export function scan(cb: (list: string) => void): void {
-  if (scanWaiters) {
-    scanWaiters.push(cb);
-    return;
-  }
-  scanWaiters = [cb];
-  try {
-    W.scan(onScan);
-  } catch (e) {
-    onScan([]);
-  }
-}
-
-function onScan(aps: any[]): void {
-  var list = "";
-  var a: any;
-  while (aps && (a = aps.pop())) list = addNetwork(list, a);
-  var w = scanWaiters || [];
-  scanWaiters = undefined;
-  for (var j = 0; j < w.length; j++) w[j](list);
-}
-
-/**
- * Starts the access point; "" password = open. Reports the AP IP ("0.0.0.0" = failure) once.
- * Espruino on ESP32 never calls back when the AP is already running (after load() in the IDE, the
- * radio keeps it): after AP_START_TIMEOUT the AP is stopped and started once more, then given up.
- */
-export function startAP(name: string, password: string, cb: (ip: string) => void): void {
-  apCb = cb;
-  apName = name;
-  apPass = password;
-  apTries = 0;
-  apAttempt();
-}
-
-function apAttempt(): void {
-  stations = 0;
-  apTimer = setTimeout(onApTimeout, AP_START_TIMEOUT);
-  try {
-    W.startAP(apName, apPass ? { password: apPass, authMode: "wpa2" } : ({ authMode: "open" } as any), onApStarted);
-  } catch (e) {
-    apDone("0.0.0.0");
-  }
-}
-
-function onApTimeout(): void {
-  apTimer = undefined;
-  if (apTries++) return apDone("0.0.0.0");
-  try {
-    W.stopAP();
-  } catch (e) {}
-  apAttempt();
-}
-
-function onApStarted(err: any): void {
-  apDone(err ? "0.0.0.0" : W.getAPIP().ip);
-}
-
-function apDone(ip: string): void {
-  if (apTimer !== undefined) clearTimeout(apTimer);
-  apTimer = undefined;
-  var r = apCb;
-  apCb = undefined;
-  if (r) r(ip);
-}
-
-export function stopAP(): void {
-  stations = 0;
-  if (apTimer !== undefined) clearTimeout(apTimer);
-  apTimer = apCb = undefined;
-  try {
-    W.stopAP();
-  } catch (e) {}
-}
-
-export function staMac(): string {
-  return W.getIP().mac.toUpperCase();
-}
-export function apMac(): string {
-  return W.getAPIP().mac.toUpperCase();
-}
-export function ip(): string {
-  return W.getIP().ip;
 }

@@ -3,6 +3,7 @@
 // timer and socket counts it had before the fault.
 import assert from "node:assert/strict";
 import { openCloud, CloudOptions, Cloud, Limit, PinApi } from "../../firmware/cloud/session.ts";
+import { Ev } from "../../firmware/kernel.ts";
 import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
 import { FakeClock, nodeSockets, memSockets, Sockets } from "./harness.ts";
@@ -31,7 +32,13 @@ async function fakeCloud(tokens = [TOKEN]): Promise<FakeCloud> {
   return cloud;
 }
 
-async function start(over: Partial<CloudOptions> = {}, cloud?: FakeCloud): Promise<Env> {
+/** The session's events as the three callbacks these tests watch (the firmware passes its step function). */
+type Callbacks = { onLogin?: (s: number) => void; onOffline?: () => void; onCommand?: (l: string) => void };
+function events(cb: Required<Callbacks>): CloudOptions["ev"] {
+  return (e: number, a?: any) => (e === Ev.LOGIN ? cb.onLogin(a) : e === Ev.OFFLINE ? cb.onOffline() : e === Ev.COMMAND ? cb.onCommand(a) : undefined);
+}
+
+async function start(over: Partial<CloudOptions> & Callbacks = {}, cloud?: FakeCloud): Promise<Env> {
   cloud = cloud || (await fakeCloud());
   const clock = new FakeClock();
   const net = nodeSockets(clock.now);
@@ -43,9 +50,11 @@ async function start(over: Partial<CloudOptions> = {}, cloud?: FakeCloud): Promi
     tls: false,
     info: INFO,
     log: (l) => e.log.push("[" + clock.t + "] " + l),
-    onLogin: (s) => e.logins.push(s),
-    onOffline: () => e.offline.push(clock.t),
-    onCommand: (l) => e.commands.push(l),
+    ev: events({
+      onLogin: over.onLogin || ((s) => e.logins.push(s)),
+      onOffline: over.onOffline || (() => e.offline.push(clock.t)),
+      onCommand: over.onCommand || ((l) => e.commands.push(l)),
+    }),
     link: apiLink,
     write: apiWrite,
     connect: net.connect,
@@ -637,7 +646,7 @@ describe("cloud client (in-memory sockets, long runs)", () => {
     const clock = new FakeClock();
     const mem = memSockets(clock);
     const c = openCloud({
-      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, onLogin() {}, onOffline() {}, onCommand() {}, link: apiLink, write: apiWrite,
+      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, ev() {}, link: apiLink, write: apiWrite,
       connect: mem.connect, now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
     });
     clock.tick(100);

@@ -48,7 +48,8 @@ import { scanSsids } from "./wifi/scan";
 import type { Cloud } from "./cloud/session";
 import { apiLink, apiWrite } from "./cloud/api";
 import { parseCommand } from "./cloud/console";
-import { startIndicator, Indicator } from "./indicator";
+import { startIndicator } from "./indicator";
+import { setState as showState, heldMs } from "./led/indicator-core";
 import { now, reboot, fileRead, hasTls, memoryUsage, pinFunctions, collectGarbage } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
@@ -71,7 +72,6 @@ const enum Later {
 
 var K: Kernel;
 var store: Store;
-var ind: Indicator;
 var image = "";
 var modules = "";
 var loaded: string[] = []; // modules of the image that are loaded now
@@ -116,7 +116,7 @@ function go(s: State): void {
   log(stateName(K.s) + " => " + stateName(s));
   K.s = s;
   at = now();
-  ind.setState(s);
+  showState(s);
 }
 
 function valid(): boolean {
@@ -397,7 +397,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     }
   }
   if (K.s === State.ERROR && t - at >= ERROR_REBOOT) {
-    if (ind.heldMs() > 0) at = t - ERROR_REBOOT + 1000; // again in 1 s
+    if (heldMs() > 0) at = t - ERROR_REBOOT + 1000; // again in 1 s
     else {
       log("Restarting after error.");
       return reboot();
@@ -449,7 +449,7 @@ export function bootEdgent(img: string, mods: string): void {
   dropModule("boot");
   store = b.store;
   K = { s: State.INIT, n: b.name, c: store.cfg, f: b.fac, t: "", ts: "", ti: "", o: 0, now: now, log: log, ev: step };
-  ind = startIndicator(resetButton, log);
+  startIndicator(resetButton, log);
   wifiInit(step);
   if (valid()) {
     R = 1;
@@ -464,9 +464,4 @@ export function bootEdgent(img: string, mods: string): void {
 
 function resetButton(): void {
   step(Ev.BUTTON);
-}
-
-/** The indicator, for edgent.qa() and edgent.led(). */
-export function indicator(): Indicator {
-  return ind;
 }

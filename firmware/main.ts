@@ -1,7 +1,8 @@
 // The core module: what the boot loader starts. Boots the state machine and publishes the REPL
 // object `edgent`: the device commands (status, connect, ...) added to the cloud API object, which
 // already exists for the user's code (one object rather than two copies of the same methods).
-import { bootEdgent, step, indicator } from "./edgent";
+import { bootEdgent, step } from "./edgent";
+import { startQa, userLed } from "./led/indicator-core";
 import { Ev } from "./kernel";
 import { cloudApi } from "./cloud/api";
 import { publish } from "./platform/espruino";
@@ -21,12 +22,6 @@ function config(what?: string): string {
 function reboot(): string {
   return step(Ev.COMMAND, "reboot");
 }
-function qa(): void {
-  indicator().qa();
-}
-function led(on?: any): void {
-  indicator().led(on);
-}
 
 /** Called by the loader with the image file and its module table ("name,offset,length,..."). */
 export function boot(image: string, modules: string): void {
@@ -36,8 +31,8 @@ export function boot(image: string, modules: string): void {
   api.reset = reset;
   api.config = config;
   api.reboot = reboot;
-  api.qa = qa;
-  api.led = led;
+  api.qa = startQa;
+  api.led = userLed;
   publish("edgent", api);
   bootEdgent(image, modules);
 }

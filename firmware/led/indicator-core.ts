@@ -88,37 +88,39 @@ function update(e?: { state: boolean; time: number }): void {
   if (r === Release.RESET && qa < 0) onReset(); // Edgent acts on release; the LED is already back
 }
 
-var api: Indicator = {
-  setState: function (s: State) {
-    if (s === state) return;
-    state = s;
-    restart = 1;
-    update();
-  },
-  heldMs: function () {
-    return holdMs(hs, now());
-  },
-  qa: function () {
-    if (closed) return;
-    log("QA: every LED pattern for " + QA_STEP_MS / 1000 + " s; button presses are measured, nothing is erased");
-    qa = 0;
-    qaDue = now();
-    update();
-  },
-  led: function (on?: any) {
-    user = on === undefined ? -1 : on ? 1 : 0;
-    update();
-  },
-  close: function () {
-    if (closed) return;
-    closed = 1;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (watch !== undefined) pinUnwatch(watch);
-    watch = undefined;
-    ledShow(undefined);
-  },
-};
+export function setState(s: State): void {
+  if (s === state) return;
+  state = s;
+  restart = 1;
+  update();
+}
+
+export function heldMs(): number {
+  return holdMs(hs, now());
+}
+
+export function startQa(): void {
+  if (closed) return;
+  log("QA: every LED pattern for " + QA_STEP_MS / 1000 + " s; button presses are measured, nothing is erased");
+  qa = 0;
+  qaDue = now();
+  update();
+}
+
+export function userLed(on?: any): void {
+  user = on === undefined ? -1 : on ? 1 : 0;
+  update();
+}
+
+export function close(): void {
+  if (closed) return;
+  closed = 1;
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
+  if (watch !== undefined) pinUnwatch(watch);
+  watch = undefined;
+  ledShow(undefined);
+}
 
 /** Starts the LED and the button (the board has one of each: a second call starts them afresh). */
 export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () => void, logLine: (line: string) => void): Indicator {
@@ -140,5 +142,5 @@ export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () 
   }
   ledShow(undefined);
   timer = setTimeout(update, BOOT_GRACE_MS);
-  return api;
+  return { setState: setState, heldMs: heldMs, qa: startQa, led: userLed, close: close };
 }

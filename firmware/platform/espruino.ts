@@ -104,13 +104,8 @@ export var pinOutput: (pin: number, level: number) => void = digitalWrite;
 export var pinRead: (pin: number) => number = digitalRead;
 export var pinInput: (pin: number, mode: "input_pullup" | "input_pulldown" | "input") => void = pinMode;
 export var pinUnwatch: (id: number) => void = clearWatch;
-/** A PWM writer at `freq` Hz that reuses one options object, so a fading LED allocates nothing per write. */
-export function pwmWriter(freq: number): (pin: number, duty: number) => void {
-  var options = { freq: freq };
-  return function (pin: number, duty: number) {
-    analogWrite(pin, duty, options);
-  };
-}
+/** analogWrite(pin, duty 0..1, {freq}): pass one options object for every write, so a fading LED allocates nothing. */
+export var pwmOut: (pin: number, duty: number, options: { freq: number }) => void = analogWrite;
 /** The WS2812 writer, looked up once (a require() per frame would search the module cache every tick). */
 export function pixelWriter(): (pin: number, grb: number[]) => void {
   return require("neopixel").write;

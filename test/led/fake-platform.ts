@@ -15,7 +15,7 @@ function cur(): FakeHw {
 
 export const now = (): number => cur().t;
 export const pinOutput = (pin: number, level: number): void => cur().out(pin, level);
-export const pwmWriter = (freq: number) => (pin: number, duty: number): void => cur().pwm(pin, duty, freq);
+export const pwmOut = (pin: number, duty: number, options: { freq: number }): void => cur().pwm(pin, duty, options.freq);
 export const pixelWriter = () => (pin: number, grb: number[]): void => cur().pixel(pin, grb);
 export const pinInput = (pin: number, mode: "input_pullup" | "input_pulldown" | "input"): void => cur().input(pin, mode);
 export const pinRead = (pin: number): number => cur().read(pin);

@@ -40,7 +40,7 @@
 //   any                       "reboot", /reboot                       restart
 import { State, stateName, LastError } from "./core/state";
 import { log, maskToken } from "./core/log";
-import { Config, Flag, Store } from "./core/config";
+import { Config, Flag, Store, Update } from "./core/config";
 import type { Pending } from "./ap-portal/config-request";
 import { Kernel, Ev, Phase } from "./kernel";
 import { wifi, wifiInit, Op, Join } from "./wifi/wifi";
@@ -50,7 +50,7 @@ import { apiLink, apiWrite } from "./cloud/api";
 import { parseCommand } from "./cloud/console";
 import { startIndicator } from "./indicator";
 import { setState as showState, heldMs } from "./led/indicator-core";
-import { now, reboot, fileRead, hasTls, memoryUsage, pinFunctions, collectGarbage } from "./platform/espruino";
+import { now, reboot, fileRead, hasTls, memory, pinFunctions, collectGarbage } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
 const CLOUD_TEST_TIMEOUT = 30000; // first login while testing a new config
@@ -90,6 +90,9 @@ var offlineSince = -1;
 var idleSince = -1; // a provisioned device's portal: since when no phone has been connected
 var later = Later.NONE;
 var laterAt = 0;
+var commit: any[] | undefined; // [config, metaSent]: a tested configuration to store at the next tick
+var portalScan = 0; // the portal's first scan: 1 under way, 2 done (its list in portalList)
+var portalList = "";
 
 /** The exports of a module of the running image, evaluated from its slice of flash on first use. */
 function loadModule(name: string): any {
@@ -124,12 +127,12 @@ function valid(): boolean {
 }
 
 /**
- * Writes the configuration through the "store" module (loaded for the write): `how` names its
- * function, `a` and `b` its arguments; logs `what` when something was written, and a full flash.
+ * Writes the configuration through the "store" module (loaded for the write; core/config.ts
+ * updateConfig); logs `what` when something was written, and a full flash.
  */
-function persist(what: string, how: string, a?: any, b?: any): void {
+function persist(what: string, how: Update, a?: any, b?: any): void {
   try {
-    if (loadModule("store")[how](store, a, b)) log(what);
+    if (loadModule("store").write(store, how, a, b)) log(what);
   } catch (e) {
     log("Config write failed: " + e);
   }
@@ -145,7 +148,7 @@ function fail(code: LastError, s: State): void {
   dropModule("blynk");
   wifi(Op.DISCONNECT);
   log("Last error code: " + code);
-  persist("Last error " + code + " stored to flash (configuration kept)", "lastError", code);
+  persist("Last error " + code + " stored to flash (configuration kept)", Update.LAST_ERROR, code);
   go(s);
 }
 
@@ -164,11 +167,8 @@ function startLink(c: Config): void {
     host: c.h,
     port: tls ? c.q : c.p,
     tls: tls,
-    info: { fwVer: __BUILD__.fwVer, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId },
     log: log,
     ev: step,
-    link: apiLink,
-    write: apiWrite,
     pins: pinFunctions,
     own: __BUILD__.ownPins,
     now: now,
@@ -205,10 +205,10 @@ function connectNet(): void {
     nets.push(0);
     return tryNet();
   }
-  wifi(Op.SCAN, function (list: string) {
+  wifi(Op.SCAN, function (list: string | undefined) {
     if (!nets || T) return;
     // strongest known network first, then the ones not seen in the scan, in saved order
-    var seen = scanSsids(list);
+    var seen = scanSsids(list || "");
     for (var i = 0; i < seen.length; i++) for (var j = 0; j < saved.length; j++) if (seen[i] === saved[j].s && nets.indexOf(j) < 0) nets.push(j);
     for (var k = 0; k < saved.length; k++) if (nets.indexOf(k) < 0) nets.push(k);
     tryNet();
@@ -233,7 +233,7 @@ function submit(p: Pending): string {
   log("Applying configuration...");
   log("WiFi SSID: " + p.c.n[0].s); // never the password
   log("Blynk cloud: " + maskToken(p.c.t) + " @ " + p.c.h + ":" + (p.c.q || p.c.p) + (p.c.q ? "" : " (plain TCP)"));
-  if (p.save) persist("Configuration stored to flash (save=1: before its test)", "tested", p.c, false);
+  if (p.save) persist("Configuration stored to flash (save=1: before its test)", Update.TESTED, p.c, false);
   T = p;
   K.t = "connecting";
   K.ts = p.c.n[0].s;
@@ -332,16 +332,16 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       var token = T ? T.c.t : store.cfg.t;
       var sent = (store.cfg.f & Flag.META_SENT) !== 0 && store.cfg.t === token;
       if (T) {
-        var tested = T.c;
+        // stored from the timer, a moment later: the login's own buffers are freed by then
+        commit = [T.c, sent];
         T = undefined;
-        persist("Configuration stored to flash", "tested", tested, sent);
         K.t = "online";
         K.o = R = 1;
         graceUntil = t + AP_GRACE;
       }
       if (!sent && L)
         L.setMetadata("Hotspot Name", K.n, function () {
-          if (valid() && store.cfg.t === token) persist("Hotspot Name reported", "metaSent");
+          if (valid() && store.cfg.t === token) persist("Hotspot Name reported", Update.META_SENT);
         });
       go(State.RUNNING);
     } else if (a === 9) {
@@ -358,10 +358,12 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   } else if (e === Ev.OFFLINE) {
     if (K.s === State.RUNNING) go(State.CONNECTING_CLOUD);
   } else if (e === Ev.COMMAND) r = command(a);
+  else if (e === Ev.LINK) apiLink(a, b, log);
+  else if (e === Ev.WRITE) apiWrite(a, b);
   else if (e === Ev.STATUS) {
     r = {
       state: stateName(K.s), last_error: store.cfg.e, test: K.t, ssid: K.ts || (store.cfg.n.length ? store.cfg.n[0].s : ""),
-      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), name: K.n, memory: memoryUsage(),
+      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), name: K.n, memory: memory().usage,
     };
   } else if (e === Ev.CONNECT) {
     r = loadModule("portal").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
@@ -371,6 +373,11 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   }
 
   // what is due
+  if (commit && e === Ev.TICK) {
+    var c0 = commit;
+    commit = undefined;
+    persist("Configuration stored to flash", Update.TESTED, c0[0], c0[1]);
+  }
   if (later && t >= laterAt) {
     var l = later;
     later = Later.NONE;
@@ -380,7 +387,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       log("Resetting configuration!");
       toPortal();
       K.t = K.ts = K.ti = "";
-      persist("Configuration erased", "erase");
+      persist("Configuration erased", Update.ERASE);
       idleSince = -1;
     } else if (l === Later.START) toPortal();
     else if (T) {
@@ -419,22 +426,33 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   }
   if (retryAt >= 0 && t >= retryAt) connectNet();
 
-  // the portal follows the state
+  // The portal follows the state. Its first scan runs before its module is loaded: Espruino builds
+  // the whole list of networks at once (about 20 JsVars each), so it needs the room then.
   if (K.s === State.WAIT_CONFIG || K.s === State.CONFIGURING || T || graceUntil >= 0) {
-    if (!P) {
-      K.o = 0;
-      P = loadModule("portal").open(K);
+    if (!P && !portalScan) {
+      portalScan = 1;
+      wifi(Op.SCAN, function (list: string | undefined) {
+        portalList = list || "";
+        portalScan = 2;
+        step(Ev.TICK);
+      });
+    } else if (!P && portalScan === 2) {
+      K.o = portalScan = 0;
+      P = loadModule("portal").open(K, portalList);
+      portalList = "";
     }
-  } else if (P) {
-    P.close();
+  } else {
+    if (P) P.close();
     P = undefined;
     dropModule("portal");
+    if (portalScan === 2) portalScan = 0;
+    portalList = "";
   }
 
   // the next deadline (an event handled above may have run step() already, which armed the timer)
   if (tm !== undefined) clearTimeout(tm);
   tm = undefined;
-  var d = later ? laterAt : -1;
+  var d = later ? laterAt : commit ? t : -1;
   var x = [K.s === State.ERROR ? at + ERROR_REBOOT : -1, T && K.s === State.CONNECTING_CLOUD ? at + CLOUD_TEST_TIMEOUT : -1, graceUntil, retryAt, idleSince >= 0 && !R ? idleSince + CONFIG_IDLE_LIMIT : -1];
   for (var i = 0; i < x.length; i++) if (x[i] >= 0 && (d < 0 || x[i] < d)) d = x[i];
   if (d >= 0) tm = setTimeout(step, d > t ? d - t : 0, Ev.TICK);

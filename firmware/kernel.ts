@@ -26,6 +26,8 @@ export const enum Ev {
   LOGIN, // (status) 200 or 4 online, 9 token rejected
   OFFLINE, // an online session ended (the link reconnects by itself)
   COMMAND, // (line) an Edgent console command ("config erase", ...); -> what it does, in words
+  LINK, // (send, up) the session went online with its sender (up true) or ended (false): the user API's link
+  WRITE, // (pin, values) a write from the cloud to a virtual pin: the user's onWrite handler
   // from the REPL and the button
   STATUS, // -> edgent.status()
   CONNECT, // (token, ssid, pass) -> edgent.connect()

@@ -4,13 +4,17 @@
 // reading the interpreter's own trace() of the scope.
 //
 //   EDGENT_KEEP_NAMES=1 BOARD=nodemcu DIST_DIR=out npx rollup -c rollup.config.js   # readable names
-//   npx tsx scripts/ram-map.ts out/nodemcu.js [--phase portal|online] [--top 40]
+//   npx tsx scripts/ram-map.ts out/nodemcu.js [--phase portal|grace|online|offline] [--top 40]
 //
-// Roots: the core module's scope (through edgent.status) and, while they are loaded, the portal's
-// and the cloud link's (through the core's P and L, when names are kept).
+// Roots, each counting only what the ones before it did not reach: the portal's and the cloud
+// link's module scopes while they are loaded (through the core's P and L, so names must be kept),
+// the core module's scope (through edgent.status), the interpreter's hidden root (timers, watches,
+// the module cache, sockets and servers) and the globals. The eval server and the test prelude
+// show up in the last two.
 import { RealDevice, executable } from "../test/real/espruino.ts";
 import { startFakeCloud } from "../test/fake-cloud/server.ts";
 import { HOME, NETWORKS, TOKEN, get } from "../test/real/first-setup.ts";
+import { encodeRecord, defaultConfig, Flag } from "../firmware/core/config.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -26,53 +30,68 @@ if (!bin) {
 const phase = opt("phase", "portal");
 const top = Number(opt("top", "40"));
 
-/** Attributes each JsVar id of a trace() dump to the scope entry at `depth` it first appears under. */
-export function attribute(lines: string[]): Map<string, number> {
-  const owner = new Map<number, string>();
-  let cur = "(scope)";
+/**
+ * Attributes each JsVar id of a trace() dump to the top-level entry it first appears under,
+ * skipping ids an earlier root already counted (`seen`, updated).
+ */
+export function attribute(lines: string[], seen: Set<number>): Map<string, number> {
+  const counts = new Map<string, number>();
+  let cur = "(root)";
   for (const l of lines) {
-    const ind = l.search(/\S/);
-    if (ind === 2) {
+    if (l.search(/\S/) === 2) {
       const m = /Name \S+(?: \[\d+ blocks\])? "([^"]*)"/.exec(l);
       cur = m ? m[1] : l.trim().slice(0, 30);
     }
-    for (const m of l.matchAll(/#(\d+)\[/g)) if (!owner.has(+m[1])) owner.set(+m[1], cur);
+    for (const m of l.matchAll(/#(\d+)\[/g)) {
+      const id = +m[1];
+      if (seen.has(id)) continue;
+      seen.add(id);
+      counts.set(cur, (counts.get(cur) ?? 0) + 1);
+    }
   }
-  const counts = new Map<string, number>();
-  for (const o of owner.values()) counts.set(o, (counts.get(o) ?? 0) + 1);
   return counts;
 }
 
 const cloud = await startFakeCloud({ tokens: [TOKEN] });
-const dev = await RealDevice.start({ bundle, bin, chip: "ESP8266", lean: true, debug: true, mac: "5c:cf:7f:01:02:03", networks: NETWORKS, cloud: { host: "127.0.0.1", port: cloud.port } });
+// --phase offline: a provisioned device whose network is not in range (the core alone, retrying)
+const offline = defaultConfig();
+offline.n = [{ s: "Nowhere", p: "correct horse" }];
+offline.t = TOKEN;
+offline.f = Flag.VALID | Flag.META_SENT;
+const files = phase === "offline" ? { "edgent.cfg1": encodeRecord(1, offline) } : undefined;
+const dev = await RealDevice.start({ bundle, bin, chip: "ESP8266", lean: true, debug: true, mac: "5c:cf:7f:01:02:03", networks: NETWORKS, cloud: { host: "127.0.0.1", port: cloud.port }, files });
 try {
-  await dev.waitForLog(/AP SSID/, 20000);
+  await dev.waitForLog(phase === "offline" ? /Connecting to WiFi: Nowhere/ : /AP SSID/, 20000);
   await new Promise((r) => setTimeout(r, 800));
-  if (phase === "online") {
+  if (phase === "online" || phase === "grace") {
     await get(dev.httpPort(80), `/config?ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${TOKEN}`);
     await dev.waitForLog(/=> RUNNING/, 30000);
-    await new Promise((r) => setTimeout(r, 12000)); // the setup access point's grace period
+    // online: after the setup access point's grace period; grace: during it (portal and link both up)
+    await new Promise((r) => setTimeout(r, phase === "online" ? 12000 : 1000));
   }
   const m = await dev.memory();
   console.log(`${bundle} (${phase}): usage ${m.usage}, free ${m.free} of ${m.total} (${m.blocksize}-byte JsVars)`);
   const core = 'edgent.status["\\xFFsco"]';
+  // each root counts only what the roots before it did not reach
   const roots: [string, string][] = [
+    ["portal module", `${core}.P && ${core}.P.close["\\xFFsco"]`],
+    ["cloud link module", `${core}.L && ${core}.L.close["\\xFFsco"]`],
     ["core module", core],
-    ["portal module", `${core}.P && ${core}.P.close["\\xFFsco"][0]`],
-    ["portal open()", `${core}.P && ${core}.P.close["\\xFFsco"][1]`],
-    ["cloud module", `${core}.L && ${core}.L.close["\\xFFsco"][0]`],
+    ["interpreter: timers, watches, modules, sockets", 'global["\\xFF"]'],
+    ["globals", "global"],
   ];
+  const seen = new Set<number>();
   for (const [name, expr] of roots) {
     const from = dev.console.length;
-    await dev.eval(`var __r=${expr};if(__r){print("%%START");trace(__r);print("%%END")}`);
+    await dev.eval(`var __r=${expr};if(__r){print("%%START");trace(__r);print("%%END")}`, 120000);
     await new Promise((r) => setTimeout(r, 1500));
     const lines = dev.console.slice(from);
     const s = lines.indexOf("%%START");
     const e = lines.indexOf("%%END");
     if (s < 0 || e < 0) continue;
-    const counts = [...attribute(lines.slice(s + 1, e))].sort((a, b) => b[1] - a[1]);
+    const counts = [...attribute(lines.slice(s + 1, e), seen)].sort((a, b) => b[1] - a[1]);
     const total = counts.reduce((n, [, c]) => n + c, 0);
-    console.log(`\n${name}: ${total} JsVars reachable`);
+    console.log(`\n${name}: ${total} JsVars not counted above`);
     console.log(counts.slice(0, top).map(([k, v]) => `${String(v).padStart(5)}  ${k}`).join("\n"));
   }
 } finally {

@@ -89,18 +89,18 @@ function reply(res: EspHttpRes, code: number, status: string, msg: string): void
   send(res, code, "application/json", '{"status":"' + status + '","msg":' + jsonString(msg) + "}");
 }
 
-/** A scan's list to `cb`: the last one when recent, else a new scan (joined by concurrent callers). */
+/**
+ * A scan's list to `cb`: the last one when recent, else a new scan (joined by concurrent callers).
+ * When the device has no room for a scan (the driver says so), the last list is given again.
+ */
 function scan(cb: (list: string) => void): void {
   if (scanList && k.now() - scanAt < SCAN_REUSE && !scanning) return cb(scanList);
   if (scanning) return void scanning.push(cb);
   scanning = [cb];
   scanAt = k.now();
-  k.log("Scanning networks...");
-  k.ev(Ev.SCAN, function (list: string) {
-    var n = 0;
-    for (var i = 0; i < list.length; i += 17 + list.charCodeAt(i + 16)) n++;
-    k.log("Found networks: " + n);
-    scanList = list;
+  k.ev(Ev.SCAN, function (list: string | undefined) {
+    if (list !== undefined) scanList = list;
+    list = scanList;
     scanAt = k.now();
     var w = scanning || [];
     scanning = undefined;
@@ -309,7 +309,6 @@ function apUp(ip: string): void {
     var answer = dnsReply(msg, apIp);
     if (answer && dns) dns.send(answer, rinfo.port, rinfo.address);
   });
-  scan(function () {});
 }
 
 function onJoined(): void {
@@ -341,12 +340,12 @@ function shed(): void {
 
 /**
  * Starts the access point ("Blynk <name>-XXXX", open, or WPA2 with the setup code), then the HTTP
- * server on port 80, the captive DNS on port 53, and a first scan so the page lists networks from
- * its first load. Everything the portal needs is created in here and freed by close() with the
+ * server on port 80 and the captive DNS on port 53. `list` is the scan the core made just before
+ * (with the least in RAM), so the page lists networks from its first load. Everything the portal needs is created in here and freed by close() with the
  * module. The core hears of phones joining and leaving (Ev.STATIONS) and of an access point that
  * does not start (Ev.AP_FAILED).
  */
-export function open(kernel: Kernel): Phase {
+export function open(kernel: Kernel, list: string): Phase {
   k = kernel;
   W = wifiModule();
   apIp = "";
@@ -360,8 +359,8 @@ export function open(kernel: Kernel): Phase {
   busy = 0;
   wrongCodes = 0;
   lockedUntil = 0;
-  scanList = "";
-  scanAt = -SCAN_REUSE;
+  scanList = list; // the core's scan, made before this module was loaded
+  scanAt = list ? k.now() : -SCAN_REUSE;
   scanning = undefined;
   sent = undefined;
   W.on("sta_joined", onJoined);

@@ -30,8 +30,12 @@ export interface CloudOptions {
   host: string;
   port: number;
   tls: boolean;
-  /** fwType is Blynk's BLYNK_FIRMWARE_TYPE; without it the template id, as in Blynk.Edgent (one string less in RAM). */
-  info: { fwVer: string; fwType?: string; build: string; dev: string; tmpl: string };
+  /**
+   * What the info message says; without it, the build's own identity (the firmware leaves it out:
+   * one object less in RAM). fwType is Blynk's BLYNK_FIRMWARE_TYPE; without it the template id, as
+   * in Blynk.Edgent.
+   */
+  info?: { fwVer: string; fwType?: string; build: string; dev: string; tmpl: string };
   /** One log line without the "[millis] " prefix. */
   log(line: string): void;
   /**
@@ -39,16 +43,12 @@ export interface CloudOptions {
    * Ev.LOGIN (status) for every login reply: 200 or 4 = online; 9 = invalid token (the client then
    * stops retrying). Ev.OFFLINE: an online session ended; the client reconnects by itself unless
    * closed. Ev.COMMAND (line): a console command from the cloud (INTERNAL "dbg"): "config start",
-   * "config erase" or "reboot".
+   * "config erase" or "reboot". Ev.LINK (send, up): the user API's side (firmware/cloud/api.ts
+   * apiLink, whose handlers live in the core) once online, and again when the session ends.
+   * Ev.WRITE (pin, values): a HARDWARE `vw` from the cloud (apiWrite).
    */
-  ev(e: Ev, arg?: any): any;
-  /**
-   * The user API's side (firmware/cloud/api.ts apiLink and apiWrite, which hold the user's handlers
-   * in the core): `link(send, true)` once online, `link(send, false)` when the session ends, and
-   * `write(pin, values)` for each HARDWARE `vw` from the cloud.
-   */
-  link(send: Send, up: boolean, log: (line: string) => void): void;
-  write(pin: string, values: string[]): void;
+  ev(e: Ev, a?: any, b?: any): any;
+
   /**
    * Espruino's pin functions for Blynk's built-in pin commands (HARDWARE pm, dw, dr, aw, ar); the
    * firmware passes the global object that has them. Without it those commands get ILLEGAL_COMMAND.
@@ -120,8 +120,9 @@ const enum End {
   CLOSE,
 }
 
-/** The info message body: the current library's key set (§8 "Info message"). */
-export function infoBody(i: CloudOptions["info"]): string {
+/** The info message body: the current library's key set (§8 "Info message"); `i` or the build's identity. */
+export function infoBody(i?: CloudOptions["info"]): string {
+  if (!i) i = { fwVer: __BUILD__.fwVer, build: __BUILD__.build, dev: __BUILD__.dev, tmpl: __BUILD__.tmplId };
   return (
     "mcu\x00" + i.fwVer + "\x00fw-type\x00" + (i.fwType || i.tmpl) + "\x00build\x00" + i.build + "\x00blynk\x00" + BLYNK_VERSION +
     "\x00h-beat\x00" + Limit.HEARTBEAT / 1000 + "\x00buff-in\x00" + MAX_BODY + "\x00dev\x00" + i.dev + (i.tmpl ? "\x00tmpl\x00" + i.tmpl : "")
@@ -243,7 +244,7 @@ function handle(f: Frame): void {
         fails = 0;
         send(Cmd.INTERNAL, infoBody(o.info));
         o.ev(Ev.LOGIN, c);
-        if ((st as St) === St.ONLINE) o.link(send, true, o.log); // unless main closed us on login
+        if ((st as St) === St.ONLINE) o.ev(Ev.LINK, send, true); // unless main closed us on login
       } else {
         end(c === Status.INVALID_TOKEN ? "Invalid auth token" : "Connect failed. code: " + c, c === Status.INVALID_TOKEN ? End.STOP : End.RETRY);
         if ((st as St) !== St.CLOSED) o.ev(Ev.LOGIN, c); // main may have closed us meanwhile
@@ -262,7 +263,7 @@ function handle(f: Frame): void {
         if (cmd) o.ev(Ev.COMMAND, cmd);
         else o.log("Unknown command: " + line);
       }
-    } else if (v[0] === "vw") o.write(v[1], v.slice(2));
+    } else if (v[0] === "vw") o.ev(Ev.WRITE, v[1], v.slice(2));
     else if (o.pins && "pm dw dr aw ar".split(" ").indexOf(v[0]) >= 0) pinCommand(v, o.pins);
     else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));
     over = 0;
@@ -397,7 +398,7 @@ function end(why: string, how: End): void {
   }
   if (was === St.ONLINE) {
     o.log("Disconnected");
-    o.link(send, false, o.log);
+    o.ev(Ev.LINK, send, false);
     if (how !== End.CLOSE) o.ev(Ev.OFFLINE);
   }
   tick(); // after the callbacks, which may have closed us: then it only clears the timer

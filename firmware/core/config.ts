@@ -32,9 +32,10 @@ const SLOT = "edgent.cfg";
 /** Preprovisioned static token written at the factory (fleet tool `token`); never erased by a reset. */
 export const TOKEN_FILE = "edgent.token";
 
+/** Storage as Espruino has it: write(name, data, offset, size) makes a file of `size` bytes at offset 0 and fills it in later calls. */
 export interface Files {
   read(name: string): string | undefined;
-  write(name: string, data: string): void;
+  write(name: string, data: string, offset?: number, size?: number): void;
   erase(name: string): void;
 }
 
@@ -86,12 +87,27 @@ export function loadConfig(files: Files): Store {
   return { cfg: cfg, seq: best.q };
 }
 
-/** Writes the config into the slot not holding the newest record; no write when nothing changed. */
+/**
+ * Writes the config into the slot not holding the newest record. The record goes to flash in
+ * pieces (CRC, head, config, tail), so RAM holds the config's JSON once, not three copies of it:
+ * a power cut between pieces leaves that slot failing its CRC and the other one in charge.
+ */
 export function saveConfig(files: Files, store: Store, cfg: Config): boolean {
   var json = JSON.stringify(cfg);
-  if (store.seq > 0 && json === JSON.stringify(store.cfg)) return false;
+  // nothing changed: the newest record already holds this JSON (compared in place, no copy of it)
+  var cur = store.seq > 0 ? files.read(SLOT + (store.seq % 2)) : undefined;
+  var at = 18 + String(store.seq).length; // the old record's CRC and '{"q":N,"c":'
+  if (cur && cur.length === at + json.length + 1) {
+    for (var i = 0; i < json.length && cur.charCodeAt(at + i) === json.charCodeAt(i); i++);
+    if (i === json.length) return false;
+  }
   var seq = store.seq + 1;
-  files.write(SLOT + (seq % 2), record(seq, json));
+  var head = '{"q":' + seq + ',"c":';
+  var name = SLOT + (seq % 2);
+  files.write(name, hex8(crc32("}", crc32(json, crc32(head)))), 0, 9 + head.length + json.length);
+  files.write(name, head, 8);
+  files.write(name, json, 8 + head.length);
+  files.write(name, "}", 8 + head.length + json.length);
   store.seq = seq;
   store.cfg = cfg;
   return true;
@@ -105,36 +121,38 @@ export function eraseConfig(files: Files, store: Store): void {
   store.cfg = defaultConfig();
 }
 
-/** A copy whose fields may be set; its arrays are shared, so replace them, never edit them in place. */
-export function copyConfig(c: Config): Config {
-  var n: any = {};
-  for (var k in c) n[k] = (c as any)[k];
-  return n;
+/** What updateConfig() changes. */
+export const enum Update {
+  TESTED, // (config, metaSent) a configuration that passed its test, or Edgent's save=1 before it
+  LAST_ERROR, // (code) Edgent's config_set_last_error(), except that a provisioned configuration is kept
+  META_SENT, // "Hotspot Name" reported for the stored token
+  ERASE, // both slots erased (the factory token file stays)
 }
 
 /**
- * Stores a configuration that passed its test (or, with Edgent's save=1, one about to be tested):
- * valid, its network first in the saved list, no last error. True when something was written.
+ * The configuration changes, one function for all (the firmware loads it only for a write):
+ * TESTED stores `a` as valid, its network first in the saved list, no last error; LAST_ERROR stores
+ * `a` as last_error; META_SENT sets the flag; ERASE erases both slots. True when something was
+ * written (an error code or flag already stored is not written again); throws when the flash is full.
  */
-export function storeTested(files: Files, store: Store, c: Config, metaSent: boolean): boolean {
-  var n = copyConfig(c);
-  n.n = rememberNetwork(store.cfg.n, c.n[0]);
-  n.f = c.f | Flag.VALID | (metaSent ? Flag.META_SENT : 0);
-  n.e = 0;
-  return saveConfig(files, store, n);
-}
-
-/** Edgent's config_set_last_error(), except that a provisioned configuration is kept, not reset. */
-export function storeLastError(files: Files, store: Store, code: number): boolean {
-  var c = copyConfig(store.cfg);
-  c.e = code;
-  return saveConfig(files, store, c);
-}
-
-/** Marks "Hotspot Name" as reported for the stored token. */
-export function storeMetaSent(files: Files, store: Store): boolean {
-  var c = copyConfig(store.cfg);
-  c.f |= Flag.META_SENT;
+export function updateConfig(files: Files, store: Store, how: Update, a?: any, b?: any): boolean {
+  if (how === Update.ERASE) {
+    files.erase(SLOT + 0);
+    files.erase(SLOT + 1);
+    store.seq = 0;
+    store.cfg = defaultConfig();
+    return true;
+  }
+  if (how === Update.LAST_ERROR ? store.seq > 0 && store.cfg.e === a : how === Update.META_SENT && (store.cfg.f & Flag.META_SENT) !== 0) return false;
+  var from: any = how === Update.TESTED ? a : store.cfg;
+  var c: any = {};
+  for (var k in from) c[k] = from[k]; // a copy: its arrays are shared, so replace them, never edit them
+  if (how === Update.TESTED) {
+    c.n = rememberNetwork(store.cfg.n, a.n[0]);
+    c.f = a.f | Flag.VALID | (b ? Flag.META_SENT : 0);
+    c.e = 0;
+  } else if (how === Update.LAST_ERROR) c.e = a;
+  else c.f |= Flag.META_SENT;
   return saveConfig(files, store, c);
 }
 

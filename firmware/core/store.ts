@@ -1,20 +1,8 @@
-// Module "store": writes the configuration record (./config.ts) to Storage. Config writes are rare
-// (a setup, an error code, a reset), so the core loads this module for a write and drops it after.
+// Module "store": writes the configuration record (./config.ts updateConfig). Config writes are
+// rare (a setup, an error code, a reset), so the core loads this module for a write and drops it.
 import { fileRead, fileWrite, fileErase } from "../platform/espruino";
-import { Store, Config, Files, storeTested, storeLastError, storeMetaSent, eraseConfig } from "./config";
+import { Store, Update, updateConfig } from "./config";
 
-var files: Files = { read: fileRead, write: fileWrite, erase: fileErase };
-
-/** Each returns true when something was written, and throws when the flash is full. */
-export function tested(s: Store, c: Config, metaSent: boolean): boolean {
-  return storeTested(files, s, c, metaSent);
-}
-export function lastError(s: Store, code: number): boolean {
-  return storeLastError(files, s, code);
-}
-export function metaSent(s: Store): boolean {
-  return storeMetaSent(files, s);
-}
-export function erase(s: Store): void {
-  eraseConfig(files, s);
+export function write(s: Store, how: Update, a?: any, b?: any): boolean {
+  return updateConfig({ read: fileRead, write: fileWrite, erase: fileErase }, s, how, a, b);
 }

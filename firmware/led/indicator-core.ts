@@ -123,7 +123,7 @@ export function close(): void {
 }
 
 /** Starts the LED and the button (the board has one of each: a second call starts them afresh). */
-export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () => void, logLine: (line: string) => void): Indicator {
+export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () => void, logLine: (line: string) => void): void {
   onReset = reset;
   log = logLine;
   timer = undefined;
@@ -142,5 +142,4 @@ export function createIndicator(led: LedSpec, btn: ButtonSpec | null, reset: () 
   }
   ledShow(undefined);
   timer = setTimeout(update, BOOT_GRACE_MS);
-  return { setState: setState, heldMs: heldMs, qa: startQa, led: userLed, close: close };
 }

@@ -23,29 +23,27 @@ export function macBytes(): number[] {
   return out;
 }
 
-export function reboot(): void {
-  E.reboot();
-}
+export var reboot: () => void = E.reboot;
 
 /** Frees cyclic garbage now (a dropped module, finished requests), so it never has to wait for memory to run out. */
 export function collectGarbage(): void {
   (process as any).memory(); // Espruino's process (the host type check sees Node's)
 }
 
-export function memoryUsage(): number {
-  return (process as any).memory(false).usage; // Espruino's process (the host type check sees Node's)
+/** process.memory() without collecting garbage first: {free, usage, total, ...} in JsVars. */
+export function memory(): { free: number; usage: number; total: number } {
+  return (process as any).memory(false); // Espruino's process (the host type check sees Node's)
 }
 
 // ---- Storage ----
 var storage = require("Storage");
-/** A file, or a part of it: on the chip a string pointing into flash (no RAM copy). */
-export function fileRead(name: string, offset?: number, length?: number): string | undefined {
-  return storage.read(name, offset, length);
-}
-/** Throws on a full flash; identical content is not rewritten (Storage compares first). */
-export function fileWrite(name: string, data: string): void {
-  storage.write(name, data);
-}
+/** A file, or a part of it: on the chip a string pointing into flash (no RAM copy). Storage's own function. */
+export var fileRead: (name: string, offset?: number, length?: number) => string | undefined = storage.read;
+/**
+ * Storage.write: at offset 0 (or none) it makes the file, of `size` bytes when given, and later
+ * calls fill it in. Throws on a full flash; identical content is not rewritten (Storage compares first).
+ */
+export var fileWrite: (name: string, data: string, offset?: number, size?: number) => void = storage.write;
 export function fileErase(name: string): void {
   if (storage.read(name) !== undefined) storage.erase(name);
 }

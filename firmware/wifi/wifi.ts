@@ -8,9 +8,19 @@
 // made for that operation and freed with it. A scan is summarised (./scan.ts) as Espruino's list
 // of networks is taken apart, so the native list (about 20 JsVars per network) is freed network
 // by network instead of living beside its summary.
-import { wifiModule, fileRead } from "../platform/espruino";
+import { wifiModule, fileRead, memory, collectGarbage } from "../platform/espruino";
 import { addNetwork } from "./scan";
 import { Ev } from "../kernel";
+import { log } from "../core/log";
+
+/**
+ * Espruino builds a scan's whole list at once, about 20 JsVars per network (an object of six
+ * fields), before any JavaScript sees it: a scan starts only with room for this many JsVars per
+ * network seen last time (at least SCAN_ASSUMED), plus SCAN_MARGIN to work on the list.
+ */
+const SCAN_JSVARS_PER_NETWORK = 22;
+const SCAN_ASSUMED = 20;
+const SCAN_MARGIN = 100;
 
 export const enum Join {
   OK,
@@ -26,7 +36,7 @@ export const enum Op {
   DISCONNECT, // leave the network (no Ev.LOST)
   UP, // -> true while joined
   IP, // -> the station's address
-  SCAN, // (cb(list)): the summary of ./scan.ts; concurrent callers share one scan
+  SCAN, // (cb(list)): the summary of ./scan.ts, or undefined when memory was short; concurrent callers share one scan
   STOP_AP, // the ESP8266 SDK may bring back an access point it persisted itself
 }
 
@@ -36,7 +46,8 @@ var joining = 0; // a join is under way
 var joinTimer: any;
 var assoc = 0;
 var up = 0;
-var scanWaiters: ((list: string) => void)[] | undefined;
+var scanWaiters: ((list: string | undefined) => void)[] | undefined;
+var scanCount = 0; // networks Espruino reported in the last scan
 
 /** `step`: the core's step function, which gets Ev.JOIN and Ev.LOST. */
 export function wifiInit(step: (e: Ev, a?: any, b?: any) => any): void {
@@ -130,10 +141,20 @@ export function wifi(op: Op, a?: any, b?: any, c?: any, d?: any): any {
   else if (op === Op.IP) return W.getIP().ip;
   else if (op === Op.SCAN) {
     if (scanWaiters) return void scanWaiters.push(a);
+    var need = (scanCount > SCAN_ASSUMED ? scanCount : SCAN_ASSUMED) * SCAN_JSVARS_PER_NETWORK + SCAN_MARGIN;
+    if (memory().free < need) collectGarbage();
+    var free = memory().free;
+    if (free < need) {
+      log("Not enough free memory for a scan (" + free + " JsVars free, " + need + " needed): keeping the last list");
+      return a(undefined);
+    }
     scanWaiters = [a];
+    log("Scanning networks...");
     var done = function (aps: any[]) {
       var list = "";
       var n: any;
+      scanCount = aps ? aps.length : 0;
+      log("Found networks: " + scanCount);
       while (aps && (n = aps.pop())) list = addNetwork(list, n);
       var w = scanWaiters || [];
       scanWaiters = undefined;

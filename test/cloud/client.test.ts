@@ -34,8 +34,9 @@ async function fakeCloud(tokens = [TOKEN]): Promise<FakeCloud> {
 
 /** The session's events as the three callbacks these tests watch (the firmware passes its step function). */
 type Callbacks = { onLogin?: (s: number) => void; onOffline?: () => void; onCommand?: (l: string) => void };
-function events(cb: Required<Callbacks>): CloudOptions["ev"] {
-  return (e: number, a?: any) => (e === Ev.LOGIN ? cb.onLogin(a) : e === Ev.OFFLINE ? cb.onOffline() : e === Ev.COMMAND ? cb.onCommand(a) : undefined);
+function events(cb: Required<Callbacks>, log: (l: string) => void = () => {}): CloudOptions["ev"] {
+  return (e: number, a?: any, b?: any) =>
+    e === Ev.LOGIN ? cb.onLogin(a) : e === Ev.OFFLINE ? cb.onOffline() : e === Ev.COMMAND ? cb.onCommand(a) : e === Ev.LINK ? apiLink(a, b, log) : e === Ev.WRITE ? apiWrite(a, b) : undefined;
 }
 
 async function start(over: Partial<CloudOptions> & Callbacks = {}, cloud?: FakeCloud): Promise<Env> {
@@ -54,9 +55,7 @@ async function start(over: Partial<CloudOptions> & Callbacks = {}, cloud?: FakeC
       onLogin: over.onLogin || ((s) => e.logins.push(s)),
       onOffline: over.onOffline || (() => e.offline.push(clock.t)),
       onCommand: over.onCommand || ((l) => e.commands.push(l)),
-    }),
-    link: apiLink,
-    write: apiWrite,
+    }, (l) => e.log.push("[" + clock.t + "] " + l)),
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,
@@ -646,7 +645,7 @@ describe("cloud client (in-memory sockets, long runs)", () => {
     const clock = new FakeClock();
     const mem = memSockets(clock);
     const c = openCloud({
-      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, ev() {}, link: apiLink, write: apiWrite,
+      token: TOKEN, host: "h", port: 1, tls: false, info: INFO, log() {}, ev: events({ onLogin() {}, onOffline() {}, onCommand() {} }),
       connect: mem.connect, now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
     });
     clock.tick(100);

@@ -136,8 +136,9 @@ describe("LED and button on the built bundle (simulator)", function () {
       it(`${id}: GET /board_info.json restarts the LED in the configuring pattern`, async function () {
         const board = boards.find((b) => b.id === id)!;
         dev = await boot(board, this);
-        await dev.sim.advance(1525);
-        dev.sim.stationJoin("aa:bb:cc:00:11:22");
+        const sim = dev.sim;
+        assert.ok(await sim.until(() => sim.console.some((l: string) => /AP URL/.test(l)), 10000), "portal up");
+        sim.stationJoin("aa:bb:cc:00:11:22");
         const r = await dev.sim.fetch("/board_info.json");
         assert.equal(r.status, 200);
         await dev.sim.advance(2000);

@@ -7,7 +7,12 @@ import { DEBOUNCE_MS } from "../../firmware/button/hold.ts";
 import { FakeHw } from "./fake-hw.ts";
 import "./hook.ts";
 
-const { createIndicator } = await import("../../firmware/led/indicator-core.ts");
+const core = await import("../../firmware/led/indicator-core.ts");
+/** The indicator's functions as one object (the firmware calls them directly). */
+function createIndicator(...a: Parameters<typeof core.createIndicator>) {
+  core.createIndicator(...a);
+  return { setState: core.setState, heldMs: core.heldMs, qa: core.startQa, led: core.userLed, close: core.close };
+}
 import { expected, replay, same, type Rgb } from "./eye.ts";
 import { loadBoards, type Board } from "./boards.ts";
 

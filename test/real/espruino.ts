@@ -206,6 +206,13 @@ async function freeUdpPort(): Promise<number> {
   });
 }
 
+/** The lean prelude's networks in range (its Storage file "lean.nets"): one JSON object per line. */
+function leanNetworks(list: WifiNetwork[]): string {
+  return list
+    .map((n, i) => asciiJSON({ s: n.ssid, p: n.password, r: n.rssi, c: n.channel, a: n.authMode || (n.password ? "wpa2" : "open"), h: n.hidden ? 1 : 0, b: n.bssid || "02:00:00:00:" + (i >> 8).toString(16).padStart(2, "0") + ":" + (i & 255).toString(16).padStart(2, "0") }) + "\n")
+    .join("");
+}
+
 /** Clean one line of interpreter output: CR, the prompt and "clear line" escapes. */
 function cleanLine(raw: string): string {
   let l = raw.replace(/\r/g, "");
@@ -416,7 +423,7 @@ export class RealDevice {
     const ballast = Math.max(0, Math.floor(o.ballast ?? 0));
     const values: Record<string, unknown> = {
       serial: cfg.serial, mac: cfg.mac, apMac: cfg.apMac, staIp: cfg.staIp, staGw: cfg.staGw, apIp: cfg.apIp,
-      networks: cfg.networks, cloud: cfg.cloud, cloudHosts: cfg.cloudHosts, cloudIp: cfg.cloudIp,
+      cloud: cfg.cloud, cloudHosts: cfg.cloudHosts, cloudIp: cfg.cloudIp,
       tcp: cfg.ports.tcp, udp: cfg.ports.udp, debugPort: cfg.debugPort, connectMs: cfg.timing.connect, scanMs: cfg.timing.scan, ballast,
     };
     let text = fs.readFileSync(LEAN_PRELUDE_PATH, "utf8").replace(/__C_(\w+)__/g, (m, k: string) => {
@@ -438,6 +445,7 @@ export class RealDevice {
         files.push({ name, path: p, size: data.length });
       };
       add(".boot0", Buffer.from(this.preludeText(), "utf8"));
+      if (this.opts.lean) add("lean.nets", Buffer.from(leanNetworks(this.opts.networks ?? []), "latin1"));
       add(".bootcde", fs.readFileSync(this.opts.bundle));
       for (const [name, data] of Object.entries(this.opts.files ?? {})) {
         add(name, typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));

@@ -53,10 +53,9 @@ __t.connect = function () { // (ssid, options, callback)
   W.$s = 1;
   W.$n = s;
   W.$t = setTimeout(function () {
-    var l = __C_networks__, n, i, c = 201;
+    var n = W.$f(s), c = 201;
     W.$t = undefined;
-    for (i = 0; i < l.length; i++) if (l[i].ssid === s) n = l[i];
-    if (n) c = n.password === p ? 0 : 202;
+    if (n) c = n.p === p ? 0 : 202;
     if (c) {
       // the event's reason is one entry off for SDK codes 200..204 (wifiGetReason); the callback gets the status
       W.$s = 3;
@@ -64,7 +63,7 @@ __t.connect = function () { // (ssid, options, callback)
       W.$q(a[2], c === 202 ? "bad_password" : "no_ap_found");
     } else {
       W.$s = 2;
-      W.$q("associated", { ssid: s, mac: n.bssid || "02:00:00:00:00:00", channel: n.channel });
+      W.$q("associated", { ssid: s, mac: n.b, channel: n.c });
       W.$q(a[2], null);
       W.$q("connected", { ip: W.$i || __C_staIp__, mask: "255.255.255.0", gw: __C_staGw__ });
     }
@@ -89,16 +88,31 @@ __t.stopAP = function () { // (callback)
   print("@@WIFI stopAP");
   require("Wifi").$q(arguments[0]);
 };
+// The networks in range are the Storage file "lean.nets", one JSON object per line
+// {s: ssid, p: password, r: rssi, c: channel, a: authMode, h: 1 if hidden, b: bssid}: read a line at a
+// time, so the fake holds what the chip's scan builds (below) and no list of its own.
+// $f(ssid): the line of that network, parsed, or undefined
+__t.$f = function () {
+  var f = require("Storage").read("lean.nets") || "", i = 0, j, n;
+  while ((j = f.indexOf("\n", i)) >= 0) {
+    n = JSON.parse(f.substr(i, j - i));
+    if (n.s === arguments[0]) return n;
+    i = j + 1;
+  }
+};
+// scan: Espruino's ESP8266 scanCB builds an array of {rssi, channel, authMode, isHidden, ssid, mac},
+// one object per network, before calling back; so does this
 __t.scan = function () { // (callback)
   var cb = arguments[0];
   print("@@WIFI scan");
   setTimeout(function () {
-    var l = __C_networks__, r = [], i, x;
-    for (i = 0; i < l.length; i++) {
-      x = l[i];
-      r.push({ rssi: x.rssi, channel: x.channel, authMode: x.authMode || (x.password ? "wpa2" : "open"), isHidden: !!x.hidden,
-        ssid: x.hidden ? "" : x.ssid, mac: x.bssid || "02:00:00:00:00:0" + i });
+    var f = require("Storage").read("lean.nets") || "", r = [], i = 0, j, x;
+    while ((j = f.indexOf("\n", i)) >= 0) {
+      x = JSON.parse(f.substr(i, j - i));
+      i = j + 1;
+      r.push({ rssi: x.r, channel: x.c, authMode: x.a, isHidden: !!x.h, ssid: x.h ? "" : x.s, mac: x.b });
     }
+    x = f = undefined;
     cb(r);
   }, __C_scanMs__);
 };

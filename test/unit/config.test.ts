@@ -7,9 +7,15 @@ function memFiles(): Files & { data: Map<string, string>; writes: number } {
     data,
     writes: 0,
     read: (n: string) => data.get(n),
-    write: (n: string, d: string) => {
+    // Espruino's Storage.write: offset 0 (or none) makes the file (of `size` bytes, 0xFF), later calls fill it
+    write: (n: string, d: string, offset = 0, size?: number) => {
       f.writes++;
-      data.set(n, d);
+      if (!offset) data.set(n, d + "\xff".repeat(Math.max(0, (size ?? d.length) - d.length)));
+      else {
+        const old = data.get(n)!;
+        assert.equal(old.slice(offset, offset + d.length), "\xff".repeat(d.length), "writes only into erased bytes");
+        data.set(n, old.slice(0, offset) + d + old.slice(offset + d.length));
+      }
     },
     erase: (n: string) => void data.delete(n),
   };
@@ -49,8 +55,19 @@ describe("config store", () => {
     const c = defaultConfig();
     c.t = "x".repeat(32);
     assert.equal(saveConfig(files, store, c), true);
+    const writes = files.writes;
     assert.equal(saveConfig(files, store, JSON.parse(JSON.stringify(c))), false);
-    assert.equal(files.writes, 1);
+    assert.equal(files.writes, writes, "no write at all the second time");
+  });
+  it("writes a record in pieces that read back as one, each piece into erased bytes", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    const c = defaultConfig();
+    c.n = [{ s: "Caf\xc3\xa9", p: "p@ss\"word" }];
+    c.t = "z".repeat(32);
+    saveConfig(files, store, c);
+    assert.equal(files.data.get("edgent.cfg1"), encodeRecord(1, c), "the same bytes as a record written whole");
+    assert.deepEqual(loadConfig(files).cfg, c);
   });
   it("ignores a record whose CRC does not match", () => assert.equal(decodeRecord("00000000{\"q\":1,\"c\":{}}"), undefined));
   it("keeps at most three networks, most recent first", () => {

@@ -91,8 +91,7 @@ var idleSince = -1; // a provisioned device's portal: since when no phone has be
 var later = Later.NONE;
 var laterAt = 0;
 var commit: any[] | undefined; // [config, metaSent]: a tested configuration to store at the next tick
-var portalScan = 0; // the portal's first scan: 1 under way, 2 done (its list in portalList)
-var portalList = "";
+var portalScan = 0; // the portal's first scan: 1 under way, 2 done (its list in K.l)
 
 /** The exports of a module of the running image, evaluated from its slice of flash on first use. */
 function loadModule(name: string): any {
@@ -296,7 +295,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       } else {
         K.ti = b;
         K.t = "cloud";
-        if (P && P.shed) P.shed(); // the cloud login needs the room more than the form needs the scan list
+        K.l = ""; // the cloud login needs the room more than the form needs the scan list
         cfg = T.c;
       }
     } else if (nets) {
@@ -366,8 +365,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), name: K.n, memory: memory().usage,
     };
   } else if (e === Ev.CONNECT) {
-    r = loadModule("portal").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
-    if (!P) dropModule("portal");
+    r = loadModule("setup").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
+    dropModule("setup");
     if (typeof r === "string") log("Configuration invalid: " + r);
     else r = submit(r) || "Trying to connect...";
   }
@@ -432,21 +431,20 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     if (!P && !portalScan) {
       portalScan = 1;
       wifi(Op.SCAN, function (list: string | undefined) {
-        portalList = list || "";
+        K.l = list || "";
         portalScan = 2;
         step(Ev.TICK);
       });
     } else if (!P && portalScan === 2) {
       K.o = portalScan = 0;
-      P = loadModule("portal").open(K, portalList);
-      portalList = "";
+      P = loadModule("portal").open(K);
     }
   } else {
     if (P) P.close();
     P = undefined;
     dropModule("portal");
     if (portalScan === 2) portalScan = 0;
-    portalList = "";
+    K.l = "";
   }
 
   // the next deadline (an event handled above may have run step() already, which armed the timer)
@@ -466,7 +464,7 @@ export function bootEdgent(img: string, mods: string): void {
   var b = loadModule("boot").start(log);
   dropModule("boot");
   store = b.store;
-  K = { s: State.INIT, n: b.name, c: store.cfg, f: b.fac, t: "", ts: "", ti: "", o: 0, now: now, log: log, ev: step };
+  K = { s: State.INIT, n: b.name, c: store.cfg, f: b.fac, t: "", ts: "", ti: "", o: 0, l: "", now: now, log: log, ev: step, ld: loadModule, dr: dropModule };
   startIndicator(resetButton, log);
   wifiInit(step);
   if (valid()) {

@@ -50,14 +50,18 @@ export interface Kernel {
   ti: string;
   /** 1 once a tested configuration is stored while this access point is up */
   o: number;
+  /** the last scan's summary (wifi/scan.ts), "" when none or dropped for the room */
+  l: string;
   now(): number;
   log(line: string): void;
-  ev(e: Ev, arg?: any): any;
+  ev(e: Ev, a?: any, b?: any, c?: any): any;
+  /** the exports of another module of the running image (loaded on first use) */
+  ld(name: string): any;
+  /** forgets a module loaded with ld() */
+  dr(name: string): void;
 }
 
 /** A phase loaded from its own module: it ends with close(), which cancels all it started. */
 export interface Phase {
   close(): void;
-  /** Drops what it can rebuild (cached answers, the scan list) when the core needs the RAM. */
-  shed?(): void;
 }

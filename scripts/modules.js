@@ -7,6 +7,7 @@ import { relative } from "node:path";
 export const MODULES = [
   { name: "core", entry: "firmware/main.ts" },
   { name: "portal", entry: "firmware/ap-portal/portal.ts" },
+  { name: "setup", entry: "firmware/ap-portal/setup.ts" },
   { name: "blynk", entry: "firmware/cloud/client.ts" },
   { name: "store", entry: "firmware/core/store.ts" },
   { name: "boot", entry: "firmware/core/boot.ts" },

@@ -148,17 +148,41 @@ export function parseUrl(url: string): { https: boolean; host: string; port: num
   return { https: scheme === "https", host: host, port: port, path: slash < 0 ? "/" : rest.substr(slash) };
 }
 
-/** Starts the download at once; the outcome comes to onDone. */
+/**
+ * Applies the scheme rules, parses the URL and sends the GET: the request, or the failure to report.
+ * Apart from download() so that the URL and its parts are not kept for as long as the download runs.
+ */
+function request(o: DownloadOptions, onResponse: (res: HttpResponse) => void, onEvent: (x: any) => void): HttpRequest | DownloadResult {
+  var url = o.url;
+  if (o.scheme === "http" && url.substr(0, 8).toLowerCase() === "https://" && url.substr(url.length - 4) !== "&s=1") url = "http://" + url.substr(8);
+  if (o.scheme === "https" && url.substr(0, 7).toLowerCase() === "http://" && url.substr(url.length - 4) !== "&s=0") url = "https://" + url.substr(7);
+  var u = parseUrl(url);
+  if (!u) return { ok: false, code: "url", message: "bad URL: " + url, got: 0, size: 0 };
+  var why = "network offline";
+  try {
+    var req = o.get({ protocol: u.https ? "https:" : "http:", host: u.host, port: u.port, path: u.path, method: "GET" }, onResponse);
+    if (req) {
+      req.on("error", onEvent);
+      return req;
+    }
+  } catch (e) {
+    why = (e && (e as any).message) || String(e);
+  }
+  return { ok: false, code: "connect", message: "connection failed: " + why, got: 0, size: 0 };
+}
+
+/**
+ * Starts the download at once; the outcome comes to onDone.
+ * RAM: one closure with five functions and a few numbers and strings while it runs (on the
+ * 1600-JsVar build about 100 JsVars before the connection, see scripts/bench-ota.ts); the hash
+ * state comes with the headers; nothing is allocated per chunk but what the hash copies.
+ */
 export function download(o: DownloadOptions): Download {
-  var setT = o.setTimeout || setTimeout;
-  var clearT = o.clearTimeout || clearTimeout;
-  var connectMs = o.connectMs || 10000;
-  var idleMs = o.idleMs || 10000;
   var req: HttpRequest | undefined;
   var hash: Hash | undefined;
   var algo = ""; // "sha256" | "md5" once the headers were accepted
   var want = ""; // the header's digest
-  var info: { fwType?: string; fwVer?: string; fwBuild?: string } = {};
+  var fw: { fwType?: string; fwVer?: string; fwBuild?: string } | undefined;
   var size = 0; // Content-Length, 0 until the headers are in
   var got = 0;
   var t0 = o.now();
@@ -166,7 +190,6 @@ export function download(o: DownloadOptions): Download {
   var done = false;
   var failed: DownloadResult | undefined; // a failure found inside download(), reported from the timer
   var timer: any;
-  var step = Math.min(1000, connectMs, idleMs); // the tick's period
 
   function fail(code: DownloadCode, message: string): void {
     finish({ ok: false, code: code, message: message, got: got, size: size });
@@ -176,7 +199,7 @@ export function download(o: DownloadOptions): Download {
   function finish(r: DownloadResult | undefined): void {
     if (done) return;
     done = true;
-    if (timer !== undefined) clearT(timer);
+    if (timer !== undefined) (o.clearTimeout || clearTimeout)(timer);
     timer = undefined;
     if (req) req.clsNow = true;
     req = undefined;
@@ -188,10 +211,10 @@ export function download(o: DownloadOptions): Download {
     timer = undefined;
     if (done) return;
     if (failed) return finish(failed);
-    var t = o.now();
+    var t = o.now(), connectMs = o.connectMs || 10000, idleMs = o.idleMs || 10000;
     if (last < 0 && t - t0 >= connectMs) return fail("timeout", "no response within " + connectMs / 1000 + " s");
     if (last >= 0 && t - last >= idleMs) return fail("timeout", "timeout after " + idleMs / 1000 + " s without data");
-    timer = setT(tick, step);
+    timer = (o.setTimeout || setTimeout)(tick, Math.min(1000, connectMs, idleMs));
   }
 
   // The response headers: status, length, room, hash header; then the body flows into onEvent.
@@ -199,21 +222,23 @@ export function download(o: DownloadOptions): Download {
     if (done) return;
     if (String(res.statusCode) !== "200") return fail("http", "HTTP " + res.statusCode);
     var h = res.headers, len, xsha, xmd5, k, v;
+    fw = {};
     for (k in h) {
       v = String(h[k]).trim();
       switch (k.toLowerCase()) {
         case "content-length": if (len === undefined) len = v; break;
         case "x-sha256": if (xsha === undefined) xsha = v; break;
         case "x-md5": if (xmd5 === undefined) xmd5 = v.toLowerCase(); break;
-        case "x-fw-type": info.fwType = v; break;
-        case "x-fw-ver": info.fwVer = v; break;
-        case "x-fw-build": info.fwBuild = v;
+        case "x-fw-type": fw.fwType = v; break;
+        case "x-fw-ver": fw.fwVer = v; break;
+        case "x-fw-build": fw.fwBuild = v;
       }
     }
+    var min = o.minSize || 1024;
     if (len === undefined) return fail("length", "no Content-Length");
     if (!/^[0-9]+$/.test(len)) return fail("length", "bad Content-Length: " + len);
     size = parseInt(len, 10);
-    if (size < (o.minSize || 1024)) return fail("length", "Content-Length " + size + " is below the minimum of " + (o.minSize || 1024) + " bytes");
+    if (size < min) return fail("length", "Content-Length " + size + " is below the minimum of " + min + " bytes");
     if (size > o.room) return fail("room", "Storage full: " + size + " bytes needed, " + o.room + " free");
     // the preferred hash if its header came, else the other one; a malformed chosen header fails
     algo = xsha !== undefined && (o.prefer !== "md5" || xmd5 === undefined) ? "sha256" : xmd5 !== undefined ? "md5" : "";
@@ -256,25 +281,14 @@ export function download(o: DownloadOptions): Download {
       var d = (hash as Hash).digest();
       var enc = algo === "md5" ? hex(d) : base64(d);
       if (enc !== want) fail("mismatch", (algo === "md5" ? "MD5" : "SHA-256") + " mismatch: got " + enc + ", expected " + want);
-      else finish({ ok: true, size: size, hash: algo as "sha256" | "md5", digest: enc, fwType: info.fwType, fwVer: info.fwVer, fwBuild: info.fwBuild });
+      else finish({ ok: true, size: size, hash: algo as "sha256" | "md5", digest: enc, fwType: fw && fw.fwType, fwVer: fw && fw.fwVer, fwBuild: fw && fw.fwBuild });
     }
   }
 
-  var url = o.url;
-  if (o.scheme === "http" && url.substr(0, 8).toLowerCase() === "https://" && url.substr(url.length - 4) !== "&s=1") url = "http://" + url.substr(8);
-  if (o.scheme === "https" && url.substr(0, 7).toLowerCase() === "http://" && url.substr(url.length - 4) !== "&s=0") url = "https://" + url.substr(7);
-  var u = parseUrl(url);
-  if (!u) failed = { ok: false, code: "url", message: "bad URL: " + url, got: 0, size: 0 };
-  else {
-    try {
-      req = o.get({ protocol: u.https ? "https:" : "http:", host: u.host, port: u.port, path: u.path, method: "GET" }, onResponse);
-      if (req) req.on("error", onEvent);
-      else failed = { ok: false, code: "connect", message: "connection failed: network offline", got: 0, size: 0 };
-    } catch (e) {
-      failed = { ok: false, code: "connect", message: "connection failed: " + ((e && (e as any).message) || e), got: 0, size: 0 };
-    }
-  }
-  timer = setT(tick, failed ? 0 : step);
+  var r = request(o, onResponse, onEvent);
+  if ((r as DownloadResult).ok === false) failed = r as DownloadResult;
+  else req = r as HttpRequest;
+  timer = (o.setTimeout || setTimeout)(tick, failed ? 0 : Math.min(1000, o.connectMs || 10000, o.idleMs || 10000));
   return {
     close: function () {
       finish(undefined);

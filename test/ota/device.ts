@@ -4,8 +4,9 @@
  * size)), driven from the console:
  *   __ota.start(url, {name?, room?, prefer?, scheme?, connectMs?, idleMs?, native?})
  *   __ota.close()
- * It prints "@@OTA <result JSON>" once (with `peak`: the highest process.memory(false).usage seen
- * after a chunk was written, and `ms`: the time from start to the outcome), or "@@OTA closed".
+ * It prints "@@OTA <result JSON>" once (with `base`: process.memory(false).usage when start() began,
+ * `peak`: the highest usage seen after a chunk was written, `ms`: the time from start to the
+ * outcome), or "@@OTA closed".
  * `native: true` checks SHA-256 with require("crypto") over the stored file (hash.ts stored()).
  */
 import { bundleEntry, fw } from "./bundle.ts";
@@ -25,6 +26,7 @@ global.__ota = {
   start: function (url, o) {
     o = o || {};
     var name = o.name || "fw.new";
+    var base = process.memory(false).usage;
     var peak = 0;
     var t0 = getTime();
     if (S.read(name) !== undefined) S.erase(name);
@@ -48,6 +50,7 @@ global.__ota = {
       } : undefined,
       onDone: function (r) {
         d = undefined;
+        r.base = base;
         r.peak = peak;
         r.ms = Math.round((getTime() - t0) * 1000);
         print("@@OTA " + JSON.stringify(r));

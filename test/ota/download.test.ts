@@ -7,6 +7,8 @@ import { startFakeAir, FakeAir, AirFaults } from "../fake-cloud/air.ts";
 import { espruinoHttp, EspHttp, EspHttpOptions } from "./espruino-http.ts";
 import { withFwTag } from "../../scripts/fw-info.js";
 import { rng, toBuffer } from "./helpers.ts";
+import { stored } from "../../firmware/ota/hash.ts";
+import { createHash } from "node:crypto";
 
 const FILE = Buffer.from(Array.from({ length: 40960 }, ((r) => () => Math.floor(r() * 256))(rng(13))));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,6 +156,14 @@ describe("OTA download (Node, Espruino-shaped http client, fake Blynk.Air)", fun
     assert.ok(r.ok);
     assert.equal(r.size, tagged.length);
     assert.deepEqual([r.fwType, r.fwVer, r.fwBuild], ["TMPL4xxxxxxxx", "0.2.0", "Jan  1 2026 12:00:00"]);
+  });
+
+  it("checks the digest of the stored file when given a hash factory such as stored() (a native hash on the ESP32)", async () => {
+    const s = serve();
+    let run: Run | undefined = undefined;
+    run = start({ sha256: () => stored(() => createHash("sha256").update(run!.sink).digest().toString("latin1")) });
+    const r = await outcome(run);
+    assert.deepEqual([r.ok, r.ok && r.digest], [true, s.sha256]);
   });
 
   it("fails with HTTP 404 for a file the server does not have", async () => {

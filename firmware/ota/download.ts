@@ -173,9 +173,9 @@ function request(o: DownloadOptions, onResponse: (res: HttpResponse) => void, on
 
 /**
  * Starts the download at once; the outcome comes to onDone.
- * RAM: one closure with five functions and a few numbers and strings while it runs (on the
- * 1600-JsVar build about 100 JsVars before the connection, see scripts/bench-ota.ts); the hash
- * state comes with the headers; nothing is allocated per chunk but what the hash copies.
+ * RAM: one closure with five functions and a few numbers and strings while it runs (about 85
+ * JsVars on the 1600-JsVar build, before the connection and the hash state, which comes with the
+ * headers; scripts/bench-ota.ts); per chunk nothing but the hash's transient view.
  */
 export function download(o: DownloadOptions): Download {
   var req: HttpRequest | undefined;

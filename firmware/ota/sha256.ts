@@ -7,8 +7,11 @@
 // them, the Int32Array stores wrap the results); the bytes are copied in natively when a zero-copy
 // view of the chunk is available (`toBuffer`), then byte-swapped in place. Still about 4 times the
 // work of MD5: where Espruino has a native SHA256 (the ESP32 build with CRYPTO) use that instead.
+// The eight unrolled rounds minify into a flat sequence (each round starts from another register),
+// not the deep nesting that made a straight-line MD5 overrun Espruino's lock limit (md5.ts);
+// test/ota/real.test.ts checks on the interpreter that hashing leaves RAM where it was.
 // State: the 64 constants and the message schedule in Int32Arrays (about 25 JsVars each on the
-// ESP8266), plus the 8-word hash; nothing is allocated per block.
+// ESP8266), plus the 8-word hash. Per block the only allocation is the view the copy reads from.
 import { Hash, words } from "./hash";
 
 /**

@@ -25,6 +25,7 @@
  * write(name, ...values) (downlink/ds/<name>), diag(text), send(topic, payload, qos),
  * sendBig(bytes) (a PUBLISH over 1024 bytes), sendRaw(bytes).
  * Faults: silent(true) (read and record, never answer: no CONNACK, no PINGRESP), closeSockets(),
+ * refuseSubscriptions(true) (every subscription gets 0x80, as an ACL of another broker might),
  * refuse(true) (stop listening; refuse(false) listens again on the same port).
  *
  * Records: `events` (every step, in order), `logins`, `sessions` (each with the exact bytes the device
@@ -99,6 +100,7 @@ export interface FakeMqttCloud {
   count(kind: MqttEventKind): number;
   waitFor(pred: (e: MqttEvent) => boolean, ms?: number): Promise<MqttEvent>;
   silent(on: boolean): void;
+  refuseSubscriptions(on: boolean): void;
   closeSockets(): void;
   refuse(on: boolean): Promise<void>;
   invalidate(token: string): void;
@@ -132,6 +134,7 @@ export async function startFakeMqttCloud(opts: FakeMqttCloudOptions): Promise<Fa
   const values: Record<string, string[]> = {};
   const live = new Set<Socket>();
   let quiet = false;
+  let noSubs = false;
   let loginRedirect: string | undefined;
   let port = 0;
   let server: Server | undefined;
@@ -169,7 +172,7 @@ export async function startFakeMqttCloud(opts: FakeMqttCloudOptions): Promise<Fa
   broker.authorizeSubscribe = (client, sub, cb) => {
     const s = sessionOf(client)!;
     const t = sub.topic;
-    const ok = t.startsWith("downlink/") && !t.includes("+") && (!t.includes("#") || (t.indexOf("#") === t.length - 1 && t.endsWith("/#")));
+    const ok = !noSubs && t.startsWith("downlink/") && !t.includes("+") && (!t.includes("#") || (t.indexOf("#") === t.length - 1 && t.endsWith("/#")));
     emit({ kind: "subscribe", session: s.n, topic: t, qos: sub.qos, granted: ok ? sub.qos : 128 });
     cb(null, ok ? sub : null);
   };
@@ -337,6 +340,9 @@ export async function startFakeMqttCloud(opts: FakeMqttCloudOptions): Promise<Fa
     },
     silent(on) {
       quiet = on;
+    },
+    refuseSubscriptions(on) {
+      noSubs = on;
     },
     closeSockets() {
       for (const sock of live) sock.destroy();

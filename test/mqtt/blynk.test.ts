@@ -114,6 +114,19 @@ describe("MQTT session, Blynk's MQTT API (Node, fake Blynk MQTT cloud over TCP)"
       assert.equal(lines(e, /Subscription refused/).length, 0);
     });
 
+    it("a refused subscription (SUBACK 0x80) is logged; the session stays online and can publish", async () => {
+      const cloud = await fakeCloud();
+      cloud.refuseSubscriptions(true);
+      const e = await start({}, cloud);
+      await e.online();
+      assert.ok(await eventually(() => lines(e, /Subscription refused by the broker/).length === 1));
+      assert.equal((await cloud.waitFor((x) => x.kind === "subscribe")).granted, 128);
+      assert.ok(cloudApi().virtualWrite(1, 5));
+      assert.ok(await eventually(() => cloud.values.V1 !== undefined));
+      assert.ok(e.c.online());
+      assertSteady(e);
+    });
+
     it("publishes info/mcu {tmpl, ver, build, type, rxbuff} on every connection", async () => {
       const e = await start();
       await e.online();

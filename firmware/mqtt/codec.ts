@@ -37,7 +37,9 @@ export const enum Connack {
  * Blynk's limit for one message, variable header and payload included (its MQTT API,
  * "Limitations"), announced as `rxbuff`: the parser refuses packets whose remaining length is larger.
  */
-export const MAX_PACKET = 1024;
+export const enum Size {
+  MAX_PACKET = 1024,
+}
 
 /** PINGREQ (§3.12): no variable header, no payload. */
 export const PINGREQ = "\xC0\x00";
@@ -83,7 +85,7 @@ export interface Parser {
 }
 
 export function newParser(max?: number): Parser {
-  return { buf: "", skip: 0, max: max || MAX_PACKET };
+  return { buf: "", skip: 0, max: max || Size.MAX_PACKET };
 }
 
 /** Fixed header flags each type must carry (§2.2.2); PUBLISH's are its own (checked apart). */
@@ -121,15 +123,15 @@ export function parse(p: Parser, data: string): Packet[] {
       len += (d & 127) << (7 * (i - 1));
       i++;
     } while (d & 128 && i <= 4 && pos + i < b.length);
-    if (d & 128) {
-      if (i <= 4) break; // the length goes on in bytes not here yet
-      return stop(p, out, type, len, "remaining length longer than 4 bytes");
-    }
+    if (d & 128 && i <= 4) break; // the length goes on in bytes not here yet
     var at = pos + i; // first byte after the fixed header
     var f: Packet = { type: type, len: len };
-    if (!type || type === 15) return stop(p, out, type, len, "reserved packet type " + type);
-    if (type !== Type.PUBLISH && flags !== FLAGS.charCodeAt(type)) return stop(p, out, type, len, "wrong fixed header flags " + flags);
-    if (len > p.max) {
+    var why =
+      d & 128 ? "remaining length longer than 4 bytes"
+      : !type || type === 15 ? "reserved packet type " + type
+      : type !== Type.PUBLISH && flags !== FLAGS.charCodeAt(type) ? "wrong fixed header flags " + flags
+      : "";
+    if (!why && len > p.max) {
       f.big = true;
       out.push(f);
       if (b.length - at >= len) pos = at + len;
@@ -139,59 +141,58 @@ export function parse(p: Parser, data: string): Packet[] {
       }
       continue;
     }
-    if (b.length - at < len) break;
-    pos = at + len;
-    var why = "";
-    if (type === Type.PUBLISH) {
-      var q = (flags >> 1) & 3;
-      var tl = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
-      var h = 2 + tl + (q ? 2 : 0); // variable header: topic, then the packet identifier
-      if (q > 2) why = "PUBLISH with QoS 3";
-      else if (len < h) why = "PUBLISH topic longer than the packet";
-      else {
-        f.topic = b.substr(at + 2, tl);
-        f.qos = q;
-        f.retain = (flags & 1) === 1;
-        f.dup = (flags & 8) === 8;
-        if (q) {
-          f.id = (b.charCodeAt(at + h - 2) << 8) | b.charCodeAt(at + h - 1);
-          if (!f.id) why = "PUBLISH with QoS " + q + " and packet identifier 0";
+    if (!why) {
+      if (b.length - at < len) break;
+      pos = at + len;
+      if (type === Type.PUBLISH) {
+        var q = (flags >> 1) & 3;
+        var tl = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
+        var h = 2 + tl + (q ? 2 : 0); // variable header: topic, then the packet identifier
+        if (q > 2) why = "PUBLISH with QoS 3";
+        else if (len < h) why = "PUBLISH topic longer than the packet";
+        else {
+          f.topic = b.substr(at + 2, tl);
+          f.qos = q;
+          f.retain = (flags & 1) === 1;
+          f.dup = (flags & 8) === 8;
+          if (q) {
+            f.id = (b.charCodeAt(at + h - 2) << 8) | b.charCodeAt(at + h - 1);
+            if (!f.id) why = "PUBLISH with QoS " + q + " and packet identifier 0";
+          }
+          f.body = b.substr(at + h, len - h);
         }
-        f.body = b.substr(at + h, len - h);
+      } else if (type === Type.CONNACK) {
+        if (len !== 2) why = "CONNACK remaining length " + len;
+        else if (b.charCodeAt(at) & 254) why = "CONNACK reserved bits set";
+        else {
+          f.sp = b.charCodeAt(at) === 1;
+          f.code = b.charCodeAt(at + 1);
+        }
+      } else if (type === Type.SUBACK) {
+        if (len < 3) why = "SUBACK without a return code";
+        else {
+          f.id = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
+          f.body = b.substr(at + 2, len - 2);
+          f.code = f.body.charCodeAt(0);
+          for (var k = 0; k < f.body.length; k++) if (f.body.charCodeAt(k) > 2 && f.body.charCodeAt(k) !== 128) why = "SUBACK return code " + f.body.charCodeAt(k);
+        }
+      } else if (type === Type.PINGRESP) {
+        if (len) why = "PINGRESP remaining length " + len;
+      } else if (type === Type.PUBACK || type === Type.UNSUBACK || (type >= Type.PUBREC && type <= Type.PUBCOMP)) {
+        if (len !== 2) why = "remaining length " + len + " for packet type " + type;
+        else f.id = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
       }
-    } else if (type === Type.CONNACK) {
-      if (len !== 2) why = "CONNACK remaining length " + len;
-      else if (b.charCodeAt(at) & 254) why = "CONNACK reserved bits set";
-      else {
-        f.sp = b.charCodeAt(at) === 1;
-        f.code = b.charCodeAt(at + 1);
-      }
-    } else if (type === Type.SUBACK) {
-      if (len < 3) why = "SUBACK without a return code";
-      else {
-        f.id = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
-        f.body = b.substr(at + 2, len - 2);
-        f.code = f.body.charCodeAt(0);
-        for (var k = 0; k < f.body.length; k++) if (f.body.charCodeAt(k) > 2 && f.body.charCodeAt(k) !== 128) why = "SUBACK return code " + f.body.charCodeAt(k);
-      }
-    } else if (type === Type.PINGRESP) {
-      if (len) why = "PINGRESP remaining length " + len;
-    } else if (type === Type.PUBACK || type === Type.UNSUBACK || (type >= Type.PUBREC && type <= Type.PUBCOMP)) {
-      if (len !== 2) why = "remaining length " + len + " for packet type " + type;
-      else f.id = (b.charCodeAt(at) << 8) | b.charCodeAt(at + 1);
     }
-    if (why) return stop(p, out, type, len, why);
+    if (why) {
+      // malformed: this packet says why, and the parser takes nothing more (§4.8: close the connection)
+      p.buf = "";
+      p.skip = -1;
+      out.push({ type: type, len: len, bad: why });
+      return out;
+    }
     out.push(f);
   }
   p.buf = pos ? b.substr(pos) : b;
-  return out;
-}
-
-/** Malformed input: the last packet says why, and the parser takes nothing more (§4.8: close the connection). */
-function stop(p: Parser, out: Packet[], type: number, len: number, why: string): Packet[] {
-  p.buf = "";
-  p.skip = -1;
-  out.push({ type: type, len: len, bad: why });
   return out;
 }
 

@@ -5,9 +5,11 @@ import assert from "node:assert/strict";
 import mqtt from "mqtt-packet";
 import {
   newParser, parse, packet, encodeConnect, encodeSubscribe, encodeUnsubscribe, encodePublish, encodePuback, publishLength,
-  PINGREQ, DISCONNECT, MAX_PACKET, Packet,
+  PINGREQ, DISCONNECT, Size, Packet,
 } from "../../firmware/mqtt/codec.ts";
 import { out, incoming, malformed, bytes, hexOf } from "./vectors.ts";
+
+const MAX_PACKET = Size.MAX_PACKET;
 
 /** Seeded PRNG (mulberry32) so a failing fuzz case can be replayed. */
 function rng(seed: number) {

@@ -48,7 +48,7 @@ import { Cmd } from "../cloud/codec";
 import { apiLink, apiWrite } from "../cloud/api";
 import type { Cloud, CloudOptions, CloudSocket } from "../cloud/session";
 import {
-  Type, Connack, Packet, Parser, MAX_PACKET, PINGREQ, DISCONNECT,
+  Type, Connack, Size, Packet, Parser, PINGREQ, DISCONNECT,
   newParser, parse, encodeConnect, encodeSubscribe, encodePublish, encodePuback, publishLength,
 } from "./codec";
 
@@ -241,6 +241,9 @@ export function openMqtt(o: MqttOptions): Cloud {
         fails = 0;
         // QoS 1 subscription: Blynk's downlink/ping comes as QoS 1, and its PUBACK is the answer
         write(encodeSubscribe((pid = (pid % 65535) + 1), pre ? pre + "+/set" : "downlink/#", 1));
+        // JSON spelled out rather than JSON.stringify of an object: no object to build at every connection
+        // (Home Assistant's would be 45 JsVars for a moment); the values are escaped one by one
+        var i = o.info;
         if (pre) {
           write(encodePublish(pre + "status", "online", 0, true));
           if (o.ha) {
@@ -248,27 +251,32 @@ export function openMqtt(o: MqttOptions): Cloud {
             write(
               encodePublish(
                 o.ha + "/binary_sensor/" + id + "/status/config",
-                JSON.stringify({
-                  name: "Status", stat_t: pre + "status", pl_on: "online", pl_off: "offline", dev_cla: "connectivity", ent_cat: "diagnostic",
-                  uniq_id: id + "_status", dev: { ids: [id], name: o.name || id, sw: o.info.fwVer, mdl: o.info.dev },
-                }),
+                '{"name":"Status","stat_t":' + JSON.stringify(pre + "status") + ',"pl_on":"online","pl_off":"offline","dev_cla":"connectivity","ent_cat":"diagnostic","uniq_id":' +
+                  JSON.stringify(id + "_status") + ',"dev":{"ids":[' + JSON.stringify(id) + '],"name":' + JSON.stringify(o.name || id) + ',"sw":' + JSON.stringify(i.fwVer) +
+                  ',"mdl":' + JSON.stringify(i.dev) + "}}",
                 0,
                 true
               )
             );
           }
-        } else {
-          var i = o.info;
-          write(encodePublish("info/mcu", JSON.stringify({ tmpl: i.tmpl, ver: i.fwVer, build: i.build, type: i.fwType || i.tmpl, rxbuff: MAX_PACKET }), 0, false));
-        }
+        } else
+          write(
+            encodePublish(
+              "info/mcu",
+              '{"tmpl":' + JSON.stringify(i.tmpl) + ',"ver":' + JSON.stringify(i.fwVer) + ',"build":' + JSON.stringify(i.build) + ',"type":' + JSON.stringify(i.fwType || i.tmpl) + ',"rxbuff":' + Size.MAX_PACKET + "}",
+              0,
+              false
+            )
+          );
         o.onLogin(200);
         if ((st as St) === St.ONLINE) apiLink(send, true, o.log); // unless main closed us in onLogin
+        tick(); // the timer still waits for the CONNACK deadline: arm it for the keepalive
       } else {
         var bad = c === Connack.BAD_CREDENTIALS || c === Connack.NOT_AUTHORIZED;
         end(bad ? (pre ? "Bad user name or password (CONNACK " + c + ")" : "Invalid auth token") : "Connect failed. code: " + c, bad ? End.STOP : End.RETRY);
         if ((st as St) !== St.CLOSED) o.onLogin(bad ? 9 : c); // main may have closed us meanwhile
       }
-    } else if (f.big) o.log("Refused a message of " + f.len + " bytes (the limit is " + MAX_PACKET + ")");
+    } else if (f.big) o.log("Refused a message of " + f.len + " bytes (the limit is " + Size.MAX_PACKET + ")");
     else if (c === Type.PUBLISH) {
       if (f.qos === 2) return end("Protocol error: QoS 2 message on a QoS 1 subscription", End.RETRY);
       if (f.qos) write(encodePuback(f.id as number));
@@ -322,16 +330,19 @@ export function openMqtt(o: MqttOptions): Cloud {
 
   /**
    * The user API's sender (../cloud/api Send): Blynk command bodies in, publishes out. HARDWARE
-   * `vw\0name\0values...`, HARDWARE_SYNC `vr\0names...` (empty: all), EVENT_LOG `code[\0text]`;
-   * anything else is not an MQTT message and returns false, as does a packet over MAX_PACKET.
+   * `vw\0name\0values...`, HARDWARE_SYNC `vr\0names...` (empty: all), EVENT_LOG `code[\0text]`, and
+   * setMetadata's INTERNAL `field\0value` (QoS 1); anything else is not an MQTT message and returns
+   * false, as does a topic with a wildcard (§3.3.2.1) or a packet over MAX_PACKET.
    */
   function send(cmd: number, body: string): boolean {
     if (st !== St.ONLINE) return false;
     var v = body.split("\x00");
-    // pin numbers to datastream names: vw's name, every name of vr
-    for (var i = 1; i < v.length && (i < 2 || cmd === Cmd.HARDWARE_SYNC); i++) if (/^[0-9]+$/.test(v[i])) v[i] = "V" + v[i];
+    // pin numbers to datastream names: vw's name, every name of vr. (No regex here: terser writes
+    // `for(...)/re/.test(..)&&...`, and Espruino lexes a "/" after ")" as a division.)
+    for (var i = 1; i < v.length && (cmd === Cmd.HARDWARE_SYNC || (i < 2 && cmd === Cmd.HARDWARE)); i++) if (v[i] === String(+v[i] >>> 0)) v[i] = "V" + v[i];
     var t: string;
     var m = "";
+    var q = 0;
     if (cmd === Cmd.HARDWARE && v[0] === "vw" && v[1]) {
       t = (pre || "ds/") + v[1];
       m = v.slice(2).join("\x00");
@@ -339,17 +350,14 @@ export function openMqtt(o: MqttOptions): Cloud {
       if (pre) return write(encodeSubscribe((pid = (pid % 65535) + 1), pre + "+/set", 1));
       t = body ? "get/ds" : "get/ds/all";
       m = v.slice(1).join(",");
-    } else if (cmd === Cmd.EVENT_LOG) {
-      t = pre + "event/" + v[0];
+    } else if (cmd === Cmd.EVENT_LOG || cmd === Cmd.INTERNAL) {
+      t = pre + (cmd === Cmd.INTERNAL ? "meta/" : "event/") + v[0];
       m = body.substr(v[0].length + 1);
+      q = cmd === Cmd.INTERNAL ? 1 : 0;
     } else return false;
-    return pub(t, m, 0, !!pre && cmd === Cmd.HARDWARE);
-  }
-
-  /** One PUBLISH, unless its topic has a wildcard (§3.3.2.1) or it is over MAX_PACKET. */
-  function pub(topic: string, msg: string, qos: number, retain: boolean): boolean {
-    if (/[+#]/.test(topic) || publishLength(topic, msg, qos) > MAX_PACKET) return false;
-    return write(encodePublish(topic, msg, qos, retain, qos ? (pid = (pid % 65535) + 1) : 0));
+    if (/[+#]/.test(t) || publishLength(t, m, q) > Size.MAX_PACKET) return false;
+    // any broker: values and metadata retained, so a subscriber that comes later sees them
+    return write(encodePublish(t, m, q, !!pre && cmd !== Cmd.EVENT_LOG, q ? (pid = (pid % 65535) + 1) : 0));
   }
 
   /**
@@ -392,8 +400,7 @@ export function openMqtt(o: MqttOptions): Cloud {
       return st === St.ONLINE;
     },
     setMetadata: function (field: string, value: string, written?: () => void) {
-      if (ack && written) return false; // one callback in flight at a time
-      if (st !== St.ONLINE || !pub(pre + "meta/" + field, value, 1, !!pre)) return false;
+      if ((ack && written) || !send(Cmd.INTERNAL, field + "\x00" + value)) return false; // one callback in flight at a time
       if (written) ack = [pid, written];
       return true;
     },

@@ -234,6 +234,15 @@ describe("MQTT session, Blynk's MQTT API (Node, fake Blynk MQTT cloud over TCP)"
       assertSteady(e);
     });
 
+    it("a keepalive shorter than the CONNACK timeout: the first PINGREQ comes one keepalive after login", async () => {
+      const e = await start({ keepalive: 2 });
+      await e.online();
+      const t0 = e.clock.t;
+      await e.clock.advance(7000);
+      assert.deepEqual(sentOf(e, "pingreq").map((x) => x.t - t0), [2000, 4000, 6000]);
+      assert.equal(e.cloud.sessions.length, 1);
+    });
+
     it("the keepalive option changes the CONNECT field and the ping interval", async () => {
       const e = await start({ keepalive: 20 });
       await e.online();

@@ -40,10 +40,11 @@ export function parseBrokerUrl(s: string): BrokerUrl | string {
     return out;
   }
 
-  var i = s.indexOf("://");
-  var scheme = i < 0 ? "" : s.substr(0, i).toLowerCase();
-  if (scheme !== "mqtt" && scheme !== "mqtts") return "The broker URL must start with mqtt:// (or mqtts:// for TLS), like mqtt://192.168.1.10:1883";
-  var rest = s.substr(i + 3);
+  // prefixes compared, not searched: Espruino 2v29's indexOf("://") also "finds" "mqtt:/"
+  var head = s.substr(0, 8).toLowerCase();
+  var tls = head === "mqtts://";
+  if (!tls && head.substr(0, 7) !== "mqtt://") return "The broker URL must start with mqtt:// (or mqtts:// for TLS), like mqtt://192.168.1.10:1883";
+  var rest = s.substr(tls ? 8 : 7);
   var end = rest.length;
   for (var k = 0; k < 3; k++) {
     var e = rest.indexOf("/?#".charAt(k));
@@ -65,7 +66,6 @@ export function parseBrokerUrl(s: string): BrokerUrl | string {
     rest = rest.substr(at + 1);
   }
   if (rest.charAt(0) === "[") return "IPv6 addresses are not supported: use the broker's IPv4 address or host name";
-  var tls = scheme === "mqtts";
   var port = tls ? 8883 : 1883;
   var pc = rest.indexOf(":");
   var host = pc < 0 ? rest : rest.substr(0, pc);

@@ -3,7 +3,7 @@
 // `npx tsx scripts/bench-mqtt.ts` with ESPRUINO_BIN and/or ESPRUINO_BIN_1600 set.
 //
 // The session alone is bundled like the firmware (rollup + terser with rollup.config.js's output
-// plugins, including the conformance check) and booted from Storage .bootcde by the test/real
+// plugins, then scripts/conformance.js) and booted from Storage .bootcde by the test/real
 // harness, talking plain TCP: Blynk's mode to the fake Blynk MQTT cloud, the any-broker modes to an
 // anonymous mosquitto (rows skipped without it). Measured with process.memory() (after a GC), in JsVars:
 //   code     boot usage of the bundle minus boot usage of an empty bundle (functions, module state);
@@ -11,7 +11,7 @@
 //            just before openMqtt(), so the options object main builds anyway is not counted;
 //            Espruino's socket and timer are included;
 //   closed   usage after close() minus usage before openMqtt() (0 = nothing leaks; startMqtt() puts
-//            `connect` and `now` into the options object, 2 JsVars that stay with it).
+//            `connect` into the options object, a JsVar that stays with it).
 // BENCH_MQTT_DUMP=<file> writes the Blynk-mode bundle there instead (to read what terser made of it).
 // Every interpreter given (ESPRUINO_BIN_1600: 32-bit, 1600 JsVars of 12 bytes, the ESP8266 model;
 // ESPRUINO_BIN: 64-bit, resizable) is measured.
@@ -24,6 +24,7 @@ import typescriptPlugin from "@rollup/plugin-typescript";
 import { startFakeMqttCloud } from "../test/fake-cloud/mqtt-blynk.ts";
 import { startMosquitto, mosquittoBin, type Mosquitto } from "../test/mqtt/mosquitto.ts";
 import { RealDevice, executable } from "../test/real/espruino.ts";
+import { checkBundle, formatProblems } from "./conformance.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
@@ -47,18 +48,19 @@ const MODES: Mode[] = [
 function entry(m: Mode): string {
   const p = (f: string) => JSON.stringify(join(ROOT, f));
   return `
-import { startMqtt } from ${p("firmware/mqtt/client.ts")};
-import { cloudApi } from ${p("firmware/cloud/api.ts")};
+import { open } from ${p("firmware/mqtt/client.ts")};
+import { cloudApi, apiLink, apiWrite } from ${p("firmware/cloud/api.ts")};
+import { now } from ${p("firmware/platform/espruino.ts")};
 var o, c;
 global.__bench = {
   prep: function () {
     cloudApi();
     // built-ins Espruino makes on first use and keeps (RegExp 8 JsVars, Math 2): not the session's
     global.__pre = "x".replace(/x/g, "") + Math.floor(1);
-    o = { host: "blynk.cloud", port: 1883, tls: false, ${m.options}, info: ${INFO_JS},
+    o = { host: "blynk.cloud", port: 1883, tls: false, ${m.options}, info: ${INFO_JS}, now: now, link: apiLink, write: apiWrite,
       log: function (l) { print("@@MQTT " + l); }, onLogin: function () {}, onOffline: function () {}, onCommand: function () {} };
   },
-  start: function () { c = startMqtt(o); },
+  start: function () { c = open(o); },
   stop: function () { c.close(); c = undefined; }
 };`;
 }
@@ -67,11 +69,12 @@ global.__bench = {
 const typescript = typescriptPlugin as unknown as (o: object) => Plugin;
 
 /**
- * Bundles an entry with rollup.config.js's TypeScript settings and output plugins (terser, array holes,
- * conformance check: it throws when Espruino could not run the result). Imports resolve from the root.
+ * Bundles an entry with rollup.config.js's compiler settings and output plugins (terser, array holes)
+ * as one flat script, and checks it for Espruino's traps (scripts/conformance.js): throws when
+ * Espruino could not run it. Imports resolve from the root.
  */
 export async function bundle(entryCode: string): Promise<string> {
-  const firmware = (await import(pathToFileURL(join(ROOT, "rollup.config.js")).href)).default[0];
+  const config = await import(pathToFileURL(join(ROOT, "rollup.config.js")).href);
   const entryId = "\0bench-mqtt-entry";
   const b = await rollup({
     input: entryId,
@@ -81,9 +84,12 @@ export async function bundle(entryCode: string): Promise<string> {
       typescript({ tsconfig: join(ROOT, "tsconfig.json"), outDir: undefined, noEmitOnError: true, include: [join(ROOT, "firmware/**/*.ts")] }),
     ],
   });
-  const { output } = await b.generate({ format: "iife", strict: false, plugins: firmware.output.plugins });
+  const { output } = await b.generate({ format: "iife", strict: false, plugins: config.firmwareOutputPlugins() });
   await b.close();
-  return output[0].code;
+  const code = output[0].code;
+  const problems = checkBundle(code);
+  if (problems.length) throw new Error("Espruino cannot run this bundle:\n" + formatProblems("bench-mqtt", problems));
+  return code;
 }
 
 async function sleep(ms: number): Promise<void> {

@@ -1,14 +1,13 @@
-// The MQTT session as main would use it: ./session.ts bound to the Espruino platform (sockets, clock),
-// as ../cloud/client.ts binds the Blynk-protocol client. Options may bring their own `connect` and
-// `now` (tests, the virtual board); timers default to the interpreter's.
-import { now, tcpConnect } from "../platform/espruino";
+// Module "mqtt" (not in the image yet): the MQTT session (./session.ts) bound to Espruino's sockets,
+// as firmware/cloud/client.ts binds the Blynk-protocol client. Options may bring their own `connect`
+// (tests, the virtual board); the clock and the user API's link come from the core.
+import { tcpConnect } from "../platform/espruino";
 import { openMqtt, MqttOptions } from "./session";
 import type { Cloud } from "../cloud/session";
 
 export type { MqttOptions } from "./session";
 
-export function startMqtt(o: MqttOptions): Cloud {
+export function open(o: MqttOptions): Cloud {
   if (!o.connect) o.connect = tcpConnect;
-  if (!o.now) o.now = now;
   return openMqtt(o);
 }

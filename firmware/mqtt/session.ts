@@ -9,7 +9,9 @@
 //    after, by the will when the connection dies and by a last publish when closed.
 // The user API (../cloud/api: edgent.virtualWrite/onWrite/syncVirtual/logEvent/on) stays transport-
 // independent: it hands the session Blynk command bodies through Send(cmd, body), and send() below
-// turns them into publishes; received values go back through apiWrite() as the Blynk client does.
+// turns them into publishes; received values go back through the `write` option, and the session
+// links its sender through `link`, exactly as the Blynk client does (the core passes api.ts's
+// apiLink and apiWrite: a module loaded for a phase must not include the core's stateful files).
 //
 // Topics of the user API (Blynk mode | any broker, with P = the prefix):
 //   virtualWrite(x, v...)   ds/<name>            | P/<name> (retained)          payload: values joined by \0
@@ -45,7 +47,7 @@
 // RAM: one closure per session, a handful of functions and variables, one closure per connection
 // attempt (tells a live socket's events from an ended one's), nothing per packet but the parsed packet.
 import { Cmd } from "../cloud/codec";
-import { apiLink, apiWrite } from "../cloud/api";
+import type { Send } from "../cloud/api";
 import type { Cloud, CloudOptions, CloudSocket } from "../cloud/session";
 import {
   Type, Connack, Size, Packet, Parser, PINGREQ, DISCONNECT,
@@ -90,6 +92,13 @@ export interface MqttOptions {
   onCommand(line: string): void;
   /** From Blynk: downlink/ota/json, the payload as it came ({"url","size","type","ver","build"}). */
   onOta?: (json: string) => void;
+  /**
+   * The user API's side, as in CloudOptions (firmware/cloud/api.ts apiLink and apiWrite, held by the
+   * core): `link(send, true)` once online, `link(send, false)` when the session ends, and
+   * `write(name, values)` for each value from the broker (a pin number for "V<n>").
+   */
+  link(send: Send, up: boolean, log: (line: string) => void): void;
+  write(pin: string, values: string[]): void;
   /** Opens a socket and calls onConnect(socket) once connected; may throw when refused. */
   connect?: (host: string, port: number, tls: boolean, onConnect: (s: CloudSocket) => void) => CloudSocket;
   now?: () => number;
@@ -269,7 +278,7 @@ export function openMqtt(o: MqttOptions): Cloud {
             )
           );
         o.onLogin(200);
-        if ((st as St) === St.ONLINE) apiLink(send, true, o.log); // unless main closed us in onLogin
+        if ((st as St) === St.ONLINE) o.link(send, true, o.log); // unless main closed us in onLogin
         tick(); // the timer still waits for the CONNACK deadline: arm it for the keepalive
       } else {
         var bad = c === Connack.BAD_CREDENTIALS || c === Connack.NOT_AUTHORIZED;
@@ -286,16 +295,17 @@ export function openMqtt(o: MqttOptions): Cloud {
       var n = pre
         ? tp.substr(0, pre.length) === pre && tp.substr(tp.length - 4) === "/set" ? tp.substr(pre.length, tp.length - pre.length - 4) : ""
         : tp.substr(0, 12) === "downlink/ds/" ? tp.substr(12) : "";
-      if (n) apiWrite(/^V[0-9]+$/.test(n) ? n.substr(1) : n, v.split("\x00"));
+      if (n) o.write(/^V[0-9]+$/.test(n) ? n.substr(1) : n, v.split("\x00"));
       else if (pre) return;
       else if (tp === "downlink/redirect") {
         // a URI such as mqtts://ny3.blynk.cloud:8883 (also ws://, wss://...:443/mqtt): the host,
         // and its port when the scheme is the transport this session uses, else the port it was given
+        // (the substr check: Espruino 2v29's indexOf also "finds" a needle whose beginning ends the string)
         var k = v.indexOf("://");
         var hp = v.substr(k + 3).split("/")[0];
         var j = hp.indexOf(":");
         var h = j < 0 ? hp : hp.substr(0, j);
-        if (k < 0 || !h) return end("Invalid redirect: " + v, End.RETRY);
+        if (k < 0 || v.substr(k, 3) !== "://" || !h) return end("Invalid redirect: " + v, End.RETRY);
         host = h;
         port = (j >= 0 && v.substr(0, k) === (o.tls ? "mqtts" : "mqtt") && parseInt(hp.substr(j + 1), 10)) || o.port;
         end("Redirecting to " + host + ":" + port, End.REDIRECT);
@@ -387,7 +397,7 @@ export function openMqtt(o: MqttOptions): Cloud {
     }
     if (was === St.ONLINE) {
       o.log("Disconnected");
-      apiLink(send, false, o.log);
+      o.link(send, false, o.log);
       if (how !== End.CLOSE) o.onOffline();
     }
     tick(); // after the callbacks, which may have closed us: then it only clears the timer

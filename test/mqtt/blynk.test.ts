@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { openMqtt, MqttOptions, MqttLimit } from "../../firmware/mqtt/session.ts";
 import { encodeConnect } from "../../firmware/mqtt/codec.ts";
-import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
+import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 import type { Cloud } from "../../firmware/cloud/session.ts";
 import { startFakeMqttCloud, FakeMqttCloud } from "../fake-cloud/mqtt-blynk.ts";
 import { MqttClock, mqttSockets, MqttSockets, eventually } from "./harness.ts";
@@ -53,6 +53,8 @@ async function start(over: Partial<MqttOptions> = {}, cloud?: FakeMqttCloud): Pr
     onOffline: () => e.offline.push(clock.t),
     onCommand: (l) => e.commands.push(l),
     onOta: (j) => e.ota.push(j),
+    link: apiLink,
+    write: apiWrite,
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,

@@ -3,7 +3,7 @@
 // administrator watches the topics as Home Assistant would.
 import assert from "node:assert/strict";
 import { openMqtt, MqttOptions, MqttLimit, topicPrefix } from "../../firmware/mqtt/session.ts";
-import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
+import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 import type { Cloud } from "../../firmware/cloud/session.ts";
 import { MqttClock, mqttSockets, MqttSockets, eventually } from "./harness.ts";
 import { startMosquitto, mosquittoOrSkip, Mosquitto, Observer } from "./mosquitto.ts";
@@ -51,6 +51,8 @@ async function start(over: Partial<MqttOptions> = {}, m?: Mosquitto): Promise<En
     onLogin: (s) => e.logins.push(s),
     onOffline: () => e.offline.push(clock.t),
     onCommand: () => assert.fail("no commands from a broker"),
+    link: apiLink,
+    write: apiWrite,
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,

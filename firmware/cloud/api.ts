@@ -9,13 +9,19 @@ import { Cmd, MAX_BODY, join } from "./codec";
 /** A live session's sender (the client rate-limits HARDWARE and friends); false when not sent. */
 export type Send = (cmd: number, body: string) => boolean;
 
+/**
+ * A virtual pin number, or over MQTT a datastream's name ("Temperature"); there a pin number N stands
+ * for the datastream named "VN" (../mqtt/session). The Blynk protocol knows pin numbers only.
+ */
+export type Pin = number | string;
+
 export interface CloudApi {
   /** HARDWARE `vw\0pin\0values…`. True when sent or queued for sending. */
-  virtualWrite(pin: number, ...values: any[]): boolean;
+  virtualWrite(pin: Pin, ...values: any[]): boolean;
   /** Handler for writes from the app/cloud to a virtual pin (values as strings); undefined removes it. */
-  onWrite(pin: number, fn: ((values: string[]) => void) | undefined): void;
+  onWrite(pin: Pin, fn: ((values: string[]) => void) | undefined): void;
   /** HARDWARE_SYNC `vr\0pins…`: the cloud answers with writes to those pins. No pins = sync all. */
-  syncVirtual(...pins: number[]): boolean;
+  syncVirtual(...pins: Pin[]): boolean;
   /** EVENT_LOG `name[\0description]` (an event configured in the template). */
   logEvent(name: string, description?: string): boolean;
   /** "connected" after login (and the info message), "disconnected" when the session ends. */
@@ -43,11 +49,11 @@ function fire(event: string): void {
   }
 }
 
-function virtualWrite(pin: number): boolean {
+function virtualWrite(pin: Pin): boolean {
   return out(Cmd.HARDWARE, "vw\x00" + pin + (arguments.length > 1 ? "\x00" + join(arguments, 1) : ""));
 }
 
-function onWrite(pin: number, fn: ((values: string[]) => void) | undefined): void {
+function onWrite(pin: Pin, fn: ((values: string[]) => void) | undefined): void {
   if (fn) writes[pin] = fn;
   else delete writes[pin];
 }
@@ -91,7 +97,7 @@ export function apiWrite(pin: string, values: string[]): void {
   try {
     fn(values);
   } catch (e) {
-    say("Error in V" + pin + " handler: " + e);
+    say("Error in " + (+pin === +pin ? "V" : "") + pin + " handler: " + e); // a pin number, or a datastream name
   }
 }
 

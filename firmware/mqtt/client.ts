@@ -1,0 +1,13 @@
+// Module "mqtt" (not in the image yet): the MQTT session (./session.ts) bound to Espruino's sockets,
+// as firmware/cloud/client.ts binds the Blynk-protocol client. Options may bring their own `connect`
+// (tests, the virtual board); the clock and the user API's link come from the core.
+import { tcpConnect } from "../platform/espruino";
+import { openMqtt, MqttOptions } from "./session";
+import type { Cloud } from "../cloud/session";
+
+export type { MqttOptions } from "./session";
+
+export function open(o: MqttOptions): Cloud {
+  if (!o.connect) o.connect = tcpConnect;
+  return openMqtt(o);
+}

@@ -76,14 +76,18 @@ export function firmwarePlugins(board) {
   ];
 }
 
-export function firmwareOutputPlugins() {
+/**
+ * Minifier settings. `fold`: single-use functions are folded into their one caller as function
+ * expressions (reduce_funcs), so run-once code never sits in a module's scope - right for modules
+ * that stay loaded (hot paths must then not call single-use helpers, see firmware/led/led.ts). A
+ * module loaded for one short job (a config write, the boot) is better without: there a folded
+ * function is made on every call, with its own copy of the scope chain.
+ */
+export function firmwareOutputPlugins(fold = true) {
   return [
     terser({
       ecma: 5,
-      // Single-use functions are folded into their one caller as function expressions (reduce_funcs,
-      // on by default): run-once code then never sits in a module's scope, which saves RAM.
-      // Hot paths must therefore not call single-use helpers (see firmware/led/led.ts).
-      compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false },
+      compress: { hoist_funs: true, inline: false, unsafe_proto: true, passes: 2, pure_getters: true, keep_fargs: false, reduce_funcs: fold },
       // EDGENT_KEEP_NAMES=1 keeps function and variable names (scripts/ram-map.ts reads them)
       mangle: process.env.EDGENT_KEEP_NAMES ? false : { toplevel: true },
       format: { ascii_only: true, comments: false },
@@ -97,7 +101,7 @@ async function buildModule(board, mod, warn) {
   const b = await rollup({ input: mod.entry, plugins: firmwarePlugins(board), onwarn: (w) => w.code !== "CIRCULAR_DEPENDENCY" && warn(w) });
   const problems = checkImports(mod, b.watchFiles);
   if (problems.length) throw new Error(problems.join("\n"));
-  const { output } = await b.generate({ format: mod.name === "loader" ? "iife" : "cjs", strict: false, esModule: false, exports: "named", plugins: firmwareOutputPlugins() });
+  const { output } = await b.generate({ format: mod.name === "loader" ? "iife" : "cjs", strict: false, esModule: false, exports: "named", plugins: firmwareOutputPlugins(mod.fold !== false) });
   await b.close();
   const code = output[0].code.trim();
   const issues = checkBundle(code);

@@ -1,4 +1,5 @@
-// The firmware's modules, in image order (the first is the core the loader starts), and the rule
+// The firmware's modules, in image order (the first is the core the loader starts; `fold: false`
+// for the modules loaded for one short job, see rollup.config.js firmwareOutputPlugins), and the rule
 // that keeps them apart: a module loaded only for a phase (portal, cloud link, ...) gets the
 // core's services through the kernel object it is given, never by importing the core's stateful
 // files, which would give it a second, separate copy of their state.
@@ -9,8 +10,8 @@ export const MODULES = [
   { name: "portal", entry: "firmware/ap-portal/portal.ts" },
   { name: "setup", entry: "firmware/ap-portal/setup.ts" },
   { name: "blynk", entry: "firmware/cloud/client.ts" },
-  { name: "store", entry: "firmware/core/store.ts" },
-  { name: "boot", entry: "firmware/core/boot.ts" },
+  { name: "store", entry: "firmware/core/store.ts", fold: false },
+  { name: "boot", entry: "firmware/core/boot.ts", fold: false },
 ];
 
 /** Files with module-level state: only the core may include them. */

@@ -87,30 +87,9 @@ export function loadConfig(files: Files): Store {
   return { cfg: cfg, seq: best.q };
 }
 
-/**
- * Writes the config into the slot not holding the newest record. The record goes to flash in
- * pieces (CRC, head, config, tail), so RAM holds the config's JSON once, not three copies of it:
- * a power cut between pieces leaves that slot failing its CRC and the other one in charge.
- */
+/** Writes `cfg` as the newest record (see updateConfig, Update.SAVE); false when nothing changed. */
 export function saveConfig(files: Files, store: Store, cfg: Config): boolean {
-  var json = JSON.stringify(cfg);
-  // nothing changed: the newest record already holds this JSON (compared in place, no copy of it)
-  var cur = store.seq > 0 ? files.read(SLOT + (store.seq % 2)) : undefined;
-  var at = 18 + String(store.seq).length; // the old record's CRC and '{"q":N,"c":'
-  if (cur && cur.length === at + json.length + 1) {
-    for (var i = 0; i < json.length && cur.charCodeAt(at + i) === json.charCodeAt(i); i++);
-    if (i === json.length) return false;
-  }
-  var seq = store.seq + 1;
-  var head = '{"q":' + seq + ',"c":';
-  var name = SLOT + (seq % 2);
-  files.write(name, hex8(crc32("}", crc32(json, crc32(head)))), 0, 9 + head.length + json.length);
-  files.write(name, head, 8);
-  files.write(name, json, 8 + head.length);
-  files.write(name, "}", 8 + head.length + json.length);
-  store.seq = seq;
-  store.cfg = cfg;
-  return true;
+  return updateConfig(files, store, Update.SAVE, cfg);
 }
 
 /** Erases both slots (the factory token file stays). */
@@ -127,15 +106,22 @@ export const enum Update {
   LAST_ERROR, // (code) Edgent's config_set_last_error(), except that a provisioned configuration is kept
   META_SENT, // "Hotspot Name" reported for the stored token
   ERASE, // both slots erased (the factory token file stays)
+  SAVE, // (config) stored as it is
 }
 
 /**
- * The configuration changes, one function for all (the firmware loads it only for a write):
- * TESTED stores `a` as valid, its network first in the saved list, no last error; LAST_ERROR stores
- * `a` as last_error; META_SENT sets the flag; ERASE erases both slots. True when something was
- * written (an error code or flag already stored is not written again); throws when the flash is full.
+ * Every change of the stored configuration, in one function: the firmware loads it only for a
+ * write, and each function object more would cost its RAM then. TESTED stores `a` as valid, its
+ * network first in the saved networks (at most MAX_NETWORKS), no last error; LAST_ERROR stores `a`
+ * as last_error; META_SENT sets the flag; SAVE stores `a` as it is; ERASE erases both slots.
+ *
+ * The record goes into the slot not holding the newest one, in pieces (CRC, head, config, tail),
+ * so RAM holds the config's JSON once: a power cut between pieces leaves that slot failing its CRC
+ * and the other one in charge. True when something was written (nothing changed: no write, an
+ * error code or flag already stored included); throws when the flash is full.
  */
 export function updateConfig(files: Files, store: Store, how: Update, a?: any, b?: any): boolean {
+  var old = store.cfg;
   if (how === Update.ERASE) {
     files.erase(SLOT + 0);
     files.erase(SLOT + 1);
@@ -143,24 +129,38 @@ export function updateConfig(files: Files, store: Store, how: Update, a?: any, b
     store.cfg = defaultConfig();
     return true;
   }
-  if (how === Update.LAST_ERROR ? store.seq > 0 && store.cfg.e === a : how === Update.META_SENT && (store.cfg.f & Flag.META_SENT) !== 0) return false;
-  var from: any = how === Update.TESTED ? a : store.cfg;
-  var c: any = {};
-  for (var k in from) c[k] = from[k]; // a copy: its arrays are shared, so replace them, never edit them
-  if (how === Update.TESTED) {
-    c.n = rememberNetwork(store.cfg.n, a.n[0]);
-    c.f = a.f | Flag.VALID | (b ? Flag.META_SENT : 0);
-    c.e = 0;
-  } else if (how === Update.LAST_ERROR) c.e = a;
-  else c.f |= Flag.META_SENT;
-  return saveConfig(files, store, c);
-}
-
-/** Adds or moves a network to the front of the list, keeping at most MAX_NETWORKS. */
-export function rememberNetwork(list: Network[], net: Network): Network[] {
-  var out = [net];
-  for (var i = 0; i < list.length && out.length < MAX_NETWORKS; i++) if (list[i].s !== net.s) out.push(list[i]);
-  return out;
+  if (how === Update.LAST_ERROR ? store.seq > 0 && old.e === a : how === Update.META_SENT && (old.f & Flag.META_SENT) !== 0) return false;
+  var c: any = a;
+  if (how !== Update.SAVE) {
+    var from: any = how === Update.TESTED ? a : old;
+    c = {};
+    for (var k in from) c[k] = from[k]; // a copy: its arrays are shared, so replace them, never edit them
+    if (how === Update.TESTED) {
+      c.n = [a.n[0]];
+      for (var j = 0; j < old.n.length && c.n.length < MAX_NETWORKS; j++) if (old.n[j].s !== a.n[0].s) c.n.push(old.n[j]);
+      c.f = a.f | Flag.VALID | (b ? Flag.META_SENT : 0);
+      c.e = 0;
+    } else if (how === Update.LAST_ERROR) c.e = a;
+    else c.f |= Flag.META_SENT;
+  }
+  var json = JSON.stringify(c);
+  // nothing changed: the newest record already holds this JSON (compared in place, no copy of it)
+  var cur = store.seq > 0 ? files.read(SLOT + (store.seq % 2)) : undefined;
+  var at = 18 + String(store.seq).length; // the old record's CRC and '{"q":N,"c":'
+  if (cur && cur.length === at + json.length + 1) {
+    for (var i = 0; i < json.length && cur.charCodeAt(at + i) === json.charCodeAt(i); i++);
+    if (i === json.length) return false;
+  }
+  var seq = store.seq + 1;
+  var head = '{"q":' + seq + ',"c":';
+  var name = SLOT + (seq % 2);
+  files.write(name, ("0000000" + crc32("}", crc32(json, crc32(head))).toString(16)).substr(-8), 0, 9 + head.length + json.length);
+  files.write(name, head, 8);
+  files.write(name, json, 8 + head.length);
+  files.write(name, "}", 8 + head.length + json.length);
+  store.seq = seq;
+  store.cfg = c;
+  return true;
 }
 
 export function isValidToken(t: string): boolean {

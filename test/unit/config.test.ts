@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadConfig, saveConfig, encodeRecord, decodeRecord, defaultConfig, rememberNetwork, Files, Flag } from "../../firmware/core/config.ts";
+import { loadConfig, saveConfig, updateConfig, Update, encodeRecord, decodeRecord, defaultConfig, Files, Flag, type Config } from "../../firmware/core/config.ts";
 
 function memFiles(): Files & { data: Map<string, string>; writes: number } {
   const data = new Map<string, string>();
@@ -70,13 +70,26 @@ describe("config store", () => {
     assert.deepEqual(loadConfig(files).cfg, c);
   });
   it("ignores a record whose CRC does not match", () => assert.equal(decodeRecord("00000000{\"q\":1,\"c\":{}}"), undefined));
-  it("keeps at most three networks, most recent first", () => {
-    let list = rememberNetwork([], { s: "a", p: "" });
-    list = rememberNetwork(list, { s: "b", p: "" });
-    list = rememberNetwork(list, { s: "c", p: "" });
-    list = rememberNetwork(list, { s: "a", p: "new" });
-    list = rememberNetwork(list, { s: "d", p: "" });
-    assert.deepEqual(list.map((n) => n.s), ["d", "a", "c"]);
-    assert.equal(list[1].p, "new");
+  it("keeps at most three networks, most recent first, when tested configurations are stored", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    const tested = (s: string, p: string): Config => ({ ...defaultConfig(), n: [{ s, p }], t: "x".repeat(32) });
+    for (const [s, p] of [["a", ""], ["b", ""], ["c", ""], ["a", "new"], ["d", ""]]) updateConfig(files, store, Update.TESTED, tested(s, p), false);
+    const cfg = loadConfig(files).cfg;
+    assert.deepEqual(cfg.n.map((n) => n.s), ["d", "a", "c"]);
+    assert.equal(cfg.n[1].p, "new");
+    assert.equal(cfg.f & Flag.VALID, Flag.VALID);
+  });
+  it("does not store an error code or a flag that is already stored", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    updateConfig(files, store, Update.TESTED, { ...defaultConfig(), n: [{ s: "a", p: "" }], t: "x".repeat(32) }, false);
+    assert.equal(updateConfig(files, store, Update.LAST_ERROR, 701), true);
+    const writes = files.writes;
+    assert.equal(updateConfig(files, store, Update.LAST_ERROR, 701), false);
+    assert.equal(updateConfig(files, store, Update.META_SENT), true);
+    assert.equal(updateConfig(files, store, Update.META_SENT), false);
+    assert.equal(files.writes, writes + 4, "one record (4 pieces) for the flag, none for the repeats");
+    assert.equal(loadConfig(files).cfg.e, 701);
   });
 });

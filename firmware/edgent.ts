@@ -139,8 +139,11 @@ function persist(what: string, how: Update, a?: any, b?: any): void {
   K.c = store.cfg;
 }
 
-/** Ends a test, a link or a reconnect that failed: last_error stored, the portal (the caller says which state). */
-function fail(code: LastError, s: State): void {
+/**
+ * Ends a test, a link or an access point that failed: last_error stored, state `s` (the portal, or
+ * ERROR). `retry`: a configuration under test failed, and a provisioned device keeps retrying its own.
+ */
+function fail(code: LastError, s: State, retry: number): void {
   T = undefined;
   if (L) L.close();
   L = undefined;
@@ -149,13 +152,8 @@ function fail(code: LastError, s: State): void {
   log("Last error code: " + code);
   persist("Last error " + code + " stored to flash (configuration kept)", Update.LAST_ERROR, code);
   go(s);
-}
-
-/** A configuration under test failed: the portal says why; a provisioned device keeps retrying its own. */
-function testFailed(code: LastError): void {
-  fail(code, State.WAIT_CONFIG);
   idleSince = -1;
-  if (R && valid()) tryNet(); // nothing left to try: the back-off
+  if (retry && R && valid()) reconnect(0); // nothing left to try: the back-off
 }
 
 /** The cloud link for a configuration (module "blynk"); its callbacks come back as events. */
@@ -174,8 +172,29 @@ function startLink(c: Config): void {
   });
 }
 
-/** The next saved network to try, or the back-off when all failed. */
-function tryNet(): void {
+/**
+ * The reconnect phase. reconnect(1) starts it: saved networks, strongest first when there are
+ * several; reconnect(0) goes on with the next one, or waits out the back-off when all failed.
+ */
+function reconnect(start: number): void {
+  if (start) {
+    retryAt = -1;
+    if (T || !R || !valid()) return;
+    if (K.s !== State.WAIT_CONFIG && K.s !== State.CONFIGURING) go(State.CONNECTING_NET);
+    var saved = store.cfg.n;
+    nets = [];
+    ni = 0;
+    if (saved.length > 1)
+      return wifi(Op.SCAN, function (list: string | undefined) {
+        if (!nets || T) return;
+        // strongest known network first, then the ones not seen in the scan, in saved order
+        var seen = scanSsids(list || "");
+        for (var i = 0; i < seen.length; i++) for (var j = 0; j < saved.length; j++) if (seen[i] === saved[j].s && nets.indexOf(j) < 0) nets.push(j);
+        for (var k = 0; k < saved.length; k++) if (nets.indexOf(k) < 0) nets.push(k);
+        reconnect(0);
+      });
+    nets.push(0);
+  }
   if (nets && ni < nets.length) {
     var net = store.cfg.n[nets[ni]];
     log("Connecting to WiFi: " + net.s);
@@ -190,56 +209,6 @@ function tryNet(): void {
   }
   retryAt = t + retryDelay;
   retryDelay = Math.min(retryDelay * 2, RETRY_MAX);
-}
-
-/** Starts the reconnect phase: saved networks, strongest first when there are several. */
-function connectNet(): void {
-  retryAt = -1;
-  if (T || !R || !valid()) return;
-  if (K.s !== State.WAIT_CONFIG && K.s !== State.CONFIGURING) go(State.CONNECTING_NET);
-  var saved = store.cfg.n;
-  nets = [];
-  ni = 0;
-  if (saved.length < 2) {
-    nets.push(0);
-    return tryNet();
-  }
-  wifi(Op.SCAN, function (list: string | undefined) {
-    if (!nets || T) return;
-    // strongest known network first, then the ones not seen in the scan, in saved order
-    var seen = scanSsids(list || "");
-    for (var i = 0; i < seen.length; i++) for (var j = 0; j < saved.length; j++) if (seen[i] === saved[j].s && nets.indexOf(j) < 0) nets.push(j);
-    for (var k = 0; k < saved.length; k++) if (nets.indexOf(k) < 0) nets.push(k);
-    tryNet();
-  });
-}
-
-/** Leaves whatever runs and waits in the portal; the configuration stays (Edgent "config start"). */
-function toPortal(): void {
-  T = nets = undefined;
-  if (L) L.close();
-  L = undefined;
-  dropModule("blynk");
-  wifi(Op.DISCONNECT);
-  R = 0;
-  retryAt = graceUntil = -1;
-  go(State.WAIT_CONFIG);
-  idleSince = now();
-}
-
-/** Applies a validated /config (or edgent.connect): the test starts once the reply is out. */
-function submit(p: Pending): string {
-  log("Applying configuration...");
-  log("WiFi SSID: " + p.c.n[0].s); // never the password
-  log("Blynk cloud: " + maskToken(p.c.t) + " @ " + p.c.h + ":" + (p.c.q || p.c.p) + (p.c.q ? "" : " (plain TCP)"));
-  if (p.save) persist("Configuration stored to flash (save=1: before its test)", Update.TESTED, p.c, false);
-  T = p;
-  K.t = "connecting";
-  K.ts = p.c.n[0].s;
-  K.ti = "";
-  later = Math.max(later, Later.TEST);
-  laterAt = now() + 50;
-  return "";
 }
 
 /** Edgent console commands ("config", "config start", "config erase", "reboot") from the REPL or the cloud. */
@@ -269,8 +238,31 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       go(State.CONFIGURING); // "Configuring starts with board info request"
       log("Sending board info...");
     }
-  } else if (e === Ev.SUBMIT) r = submit(a);
-  else if (e === Ev.RESET || e === Ev.BUTTON) {
+  } else if (e === Ev.CONNECT) {
+    // edgent.connect(token, ssid, pass): validated as /config is, then as if submitted there
+    r = loadModule("setup").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
+    dropModule("setup");
+    if (typeof r === "string") log("Configuration invalid: " + r);
+    else {
+      a = r;
+      e = Ev.SUBMIT;
+      r = "Trying to connect...";
+    }
+  }
+  if (e === Ev.SUBMIT) {
+    // a validated configuration: the test starts once the reply is out
+    log("Applying configuration...");
+    log("WiFi SSID: " + a.c.n[0].s); // never the password
+    log("Blynk cloud: " + maskToken(a.c.t) + " @ " + a.c.h + ":" + (a.c.q || a.c.p) + (a.c.q ? "" : " (plain TCP)"));
+    if (a.save) persist("Configuration stored to flash (save=1: before its test)", Update.TESTED, a.c, false);
+    T = a;
+    K.t = "connecting";
+    K.ts = a.c.n[0].s;
+    K.ti = "";
+    later = Math.max(later, Later.TEST);
+    laterAt = t + 50;
+    r = r || "";
+  } else if (e === Ev.RESET || e === Ev.BUTTON) {
     later = Math.max(later, Later.ERASE);
     laterAt = t + (e === Ev.RESET ? 100 : 0);
   } else if (e === Ev.REBOOT) {
@@ -285,13 +277,13 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     if (P) P.close();
     P = undefined;
     dropModule("portal");
-    fail(LastError.INTERNAL, State.ERROR);
+    fail(LastError.INTERNAL, State.ERROR, 0);
   } else if (e === Ev.JOIN) {
     var cfg: Config | undefined;
     if (T) {
       if (a !== Join.OK) {
         K.t = ["", "wrong_password", "not_found", "no_dhcp", "wifi_failed"][a];
-        testFailed(LastError.NETWORK);
+        fail(LastError.NETWORK, State.WAIT_CONFIG, 1);
       } else {
         K.ti = b;
         K.t = "cloud";
@@ -301,7 +293,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     } else if (nets) {
       if (a !== Join.OK) {
         ni++;
-        tryNet();
+        reconnect(0);
       } else {
         nets = undefined;
         retryDelay = RETRY_MIN;
@@ -322,7 +314,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     dropModule("blynk");
     if (!T && R && valid()) {
       offlineSince = t;
-      connectNet();
+      reconnect(1);
     }
   } else if (e === Ev.LOGIN) {
     if (a === 200 || a === 4) {
@@ -346,12 +338,12 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     } else if (a === 9) {
       if (T) {
         K.t = "token_rejected";
-        testFailed(LastError.TOKEN);
+        fail(LastError.TOKEN, State.WAIT_CONFIG, 1);
       } else {
         // A device deleted in the console goes back to the portal so it can be re-provisioned, off
         // the home network (as Edgent does), where nobody could reach the portal.
         R = 0;
-        fail(LastError.TOKEN, State.WAIT_CONFIG);
+        fail(LastError.TOKEN, State.WAIT_CONFIG, 0);
       }
     }
   } else if (e === Ev.OFFLINE) {
@@ -364,11 +356,6 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       state: stateName(K.s), last_error: store.cfg.e, test: K.t, ssid: K.ts || (store.cfg.n.length ? store.cfg.n[0].s : ""),
       ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), name: K.n, memory: memory().usage,
     };
-  } else if (e === Ev.CONNECT) {
-    r = loadModule("setup").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
-    dropModule("setup");
-    if (typeof r === "string") log("Configuration invalid: " + r);
-    else r = submit(r) || "Trying to connect...";
   }
 
   // what is due
@@ -381,15 +368,27 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     var l = later;
     later = Later.NONE;
     if (l === Later.REBOOT) return reboot();
-    if (l === Later.ERASE) {
-      go(State.RESET_CONFIG);
-      log("Resetting configuration!");
-      toPortal();
-      K.t = K.ts = K.ti = "";
-      persist("Configuration erased", Update.ERASE);
-      idleSince = -1;
-    } else if (l === Later.START) toPortal();
-    else if (T) {
+    if (l === Later.ERASE || l === Later.START) {
+      if (l === Later.ERASE) {
+        go(State.RESET_CONFIG);
+        log("Resetting configuration!");
+      }
+      // leave whatever runs and wait in the portal (Edgent "config start": the configuration stays)
+      T = nets = undefined;
+      if (L) L.close();
+      L = undefined;
+      dropModule("blynk");
+      wifi(Op.DISCONNECT);
+      R = 0;
+      retryAt = graceUntil = -1;
+      go(State.WAIT_CONFIG);
+      idleSince = t;
+      if (l === Later.ERASE) {
+        K.t = K.ts = K.ti = "";
+        persist("Configuration erased", Update.ERASE);
+        idleSince = -1;
+      }
+    } else if (T) {
       // the test: join the new network
       if (L) L.close();
       L = nets = undefined;
@@ -412,7 +411,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   if (T && K.s === State.CONNECTING_CLOUD && t - at >= CLOUD_TEST_TIMEOUT) {
     K.t = "cloud_unreachable";
     log("Timeout");
-    testFailed(LastError.CLOUD);
+    fail(LastError.CLOUD, State.WAIT_CONFIG, 1);
   }
   if (graceUntil >= 0 && t >= graceUntil) graceUntil = -1;
   // a portal opened by "config start" on a provisioned device ends when no phone came for a while
@@ -421,9 +420,9 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     log("No phone on the setup network for 10 minutes: back to the saved networks");
     idleSince = -1;
     R = 1;
-    connectNet();
+    reconnect(1);
   }
-  if (retryAt >= 0 && t >= retryAt) connectNet();
+  if (retryAt >= 0 && t >= retryAt) reconnect(1);
 
   // The portal follows the state. Its first scan runs before its module is loaded: Espruino builds
   // the whole list of networks at once (about 20 JsVars each), so it needs the room then.
@@ -470,7 +469,7 @@ export function bootEdgent(img: string, mods: string): void {
   if (valid()) {
     R = 1;
     wifi(Op.STOP_AP); // the ESP8266 SDK may bring back an access point it persisted itself
-    connectNet();
+    reconnect(1);
   } else {
     if (K.f) log("Firmware is preprovisioned");
     go(State.WAIT_CONFIG);

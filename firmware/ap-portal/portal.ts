@@ -10,7 +10,7 @@
 import { httpListen, udpBind, closeStalledHttp, wifiModule } from "../platform/espruino";
 import { jsonString } from "./form";
 import { dnsReply } from "./dns";
-import { statusPage } from "./page";
+import { statusPart } from "./page";
 import { Kernel, Ev, Phase } from "../kernel";
 import { SEC_NAMES } from "../wifi/scan";
 import { State, stateName } from "../core/state";
@@ -44,6 +44,24 @@ function send(res: EspHttpRes, code: number, type: string, body: string, locatio
   if (location) h.Location = location;
   res.writeHead(code, h);
   res.end(body);
+}
+
+/**
+ * Sends an answer piece by piece: part(i) gives piece i, undefined after the last. The next piece
+ * goes once the last one has left (Espruino's "drain"), so RAM holds one piece, never the answer:
+ * Espruino keeps everything written until it is sent, and copies the rest at every chunk sent.
+ */
+function stream(res: EspHttpRes, code: number, type: string, part: (i: number) => string | undefined): void {
+  var i = 0;
+  var next = function () {
+    var p = part(i++);
+    while (p === "") p = part(i++); // an empty write would never drain
+    if (p === undefined) res.end();
+    else res.write(p);
+  };
+  res.writeHead(code, { "Content-Type": type, "Cache-Control": "no-store" });
+  res.on("drain", next);
+  next();
 }
 
 function reply(res: EspHttpRes, code: number, status: string, msg: string): void {
@@ -131,7 +149,7 @@ function serve(req: EspHttpReq, res: EspHttpRes, body: string): void {
   if (probe !== undefined || path === "/redirect" || (foreign && !online)) return send(res, 302, "text/html", "", "http://" + apIp + "/");
   if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD") return reply(res, 405, "error", "Use GET or POST");
   if (path === "/" || path === "/index.html" || path === "/config" || path === "/reset" || path === "/reboot") {
-    var tools: PortalTools = { k: k, send: send, reply: reply, scan: scan, st: st };
+    var tools: PortalTools = { k: k, send: send, reply: reply, stream: stream, scan: scan, st: st };
     k.ld("setup").serve(req, res, path, q < 0 ? "" : url.substr(q + 1), body, tools);
     // while a setup is tested (or just passed) the portal keeps no setup code in RAM
     if (k.ev(Ev.JOINED) || k.t === "connecting" || k.t === "cloud") k.dr("setup");
@@ -152,22 +170,31 @@ function serve(req: EspHttpReq, res: EspHttpRes, body: string): void {
   if (path === "/status.json" || path === "/status") {
     // the state and the provisioning test's progress and outcome
     var s = { test: k.t, ssid: k.ts || (k.c.n.length ? k.c.n[0].s : ""), ip: k.ti || (k.ev(Ev.JOINED) ? W.getIP().ip : "") };
-    if (path === "/status") return statusPage(res, s);
+    if (path === "/status")
+      return stream(res, 200, "text/html; charset=utf-8", function (i: number) {
+        return statusPart(s, i);
+      });
     return send(res, 200, "application/json", '{"state":"' + stateName(k.s) + '","last_error":' + k.c.e + ',"test":"' + s.test + '","ssid":' + jsonString(s.ssid) + ',"ip":"' + s.ip + '","cloud":' + (k.s === State.RUNNING ? "true" : "false") + "}");
   }
   if (path === "/wifi_scan.json")
-    // Edgent's layout, one network per line, from the scan summary (wifi/scan.ts)
+    // Edgent's layout, one network per line, from the scan summary (wifi/scan.ts), a network per piece
     return scan(function (list: string) {
-      var out = "";
+      var at = 0;
       var sec = SEC_NAMES.split(" ");
-      for (var i = 0; i < list.length; i += 17 + list.charCodeAt(i + 16)) {
-        var b = list.substr(i + 4, 12);
-        out +=
-          (out ? ",\n" : "") + '  {"ssid":' + jsonString(list.substr(i + 17, list.charCodeAt(i + 16))) + ',"bssid":"' + b.substr(0, 2) + ":" + b.substr(2, 2) + ":" + b.substr(4, 2) + ":" +
-          b.substr(6, 2) + ":" + b.substr(8, 2) + ":" + b.substr(10, 2) + '","rssi":' + (list.charCodeAt(i) - 128) + ',"sec":"' + sec[list.charCodeAt(i + 2)] + '","ch":' + list.charCodeAt(i + 1) +
-          ',"hidden":' + list.charCodeAt(i + 3) + "}";
-      }
-      send(res, 200, "application/json", out ? "[\n" + out + "\n]" : "[]");
+      stream(res, 200, "application/json", function (i: number) {
+        if (at > list.length) return undefined; // done
+        if (at === list.length) {
+          at++;
+          return i ? "\n]" : "[]"; // the end of the list, or the empty list
+        }
+        var b = list.substr(at + 4, 12);
+        var line =
+          (i ? ",\n" : "[\n") + '  {"ssid":' + jsonString(list.substr(at + 17, list.charCodeAt(at + 16))) + ',"bssid":"' + b.substr(0, 2) + ":" + b.substr(2, 2) + ":" + b.substr(4, 2) + ":" +
+          b.substr(6, 2) + ":" + b.substr(8, 2) + ":" + b.substr(10, 2) + '","rssi":' + (list.charCodeAt(at) - 128) + ',"sec":"' + sec[list.charCodeAt(at + 2)] + '","ch":' + list.charCodeAt(at + 1) +
+          ',"hidden":' + list.charCodeAt(at + 3) + "}";
+        at += 17 + list.charCodeAt(at + 16);
+        return line;
+      });
     });
   // the path is shown as printable ASCII only; the character class escapes its "/", which
   // Espruino's lexer would otherwise take for the end of the regex

@@ -2,7 +2,7 @@
 // - loaded by the portal for them and dropped while a setup is being tested, so the portal that
 // answers the phone's status polls during the test holds none of this code.
 import { Fields, parseForm } from "./form";
-import { formPage } from "./page";
+import { formPart } from "./page";
 import { parseConfigRequest, Pending } from "./config-request";
 import { Kernel, Ev } from "../kernel";
 
@@ -13,6 +13,8 @@ export interface PortalTools {
   k: Kernel;
   send(res: EspHttpRes, code: number, type: string, body: string, location?: string): void;
   reply(res: EspHttpRes, code: number, status: string, msg: string): void;
+  /** sends an answer piece by piece: part(i) gives piece i, undefined after the last */
+  stream(res: EspHttpRes, code: number, type: string, part: (i: number) => string | undefined): void;
   scan(cb: (list: string) => void): void;
   /** kept between requests: sent = the fields the form sent last; w = wrong setup codes in a row; u = locked until (ms) */
   st: { sent?: Fields; w: number; u: number };
@@ -48,7 +50,10 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     if (sent && sent.pass && k.t !== "wrong_password") shown.kp = sent.ssidManual || sent.ssid || "";
     if (sent && sent.blynk && k.t !== "token_rejected") shown.kt = "1";
     if (!k.l) p.scan(function () {}); // the next load lists the networks
-    formPage(res, k, shown, why, k.l);
+    var list = k.l;
+    p.stream(res, why ? 400 : 200, "text/html; charset=utf-8", function (i: number) {
+      return formPart(k, shown, why, list, i);
+    });
   }
 
   /** True when the request may change the setup (/config, /reset, /reboot); otherwise answers why not. */

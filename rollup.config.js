@@ -13,6 +13,7 @@ import { checkBundle, formatProblems } from "./scripts/conformance.js";
 import { assembleImage } from "./scripts/image.js";
 import { MODULES, checkImports } from "./scripts/modules.js";
 import { parseManyWithInterpreter } from "./scripts/espruino-parse.js";
+import { paramsToLocalsPlugin } from "./scripts/params-to-locals.js";
 
 let identity;
 try {
@@ -93,6 +94,7 @@ export function firmwareOutputPlugins(fold = true) {
       format: { ascii_only: true, comments: false },
     }),
     fixHoles,
+    paramsToLocalsPlugin,
   ];
 }
 

@@ -21,7 +21,7 @@
 //   WAIT_CONFIG, CONFIGURING  valid /config (or edgent.connect)       CONNECTING_NET (test)
 //   CONNECTING_NET (test)     joined                                  CONNECTING_CLOUD (test)
 //   CONNECTING_NET (test)     join failed                             WAIT_CONFIG, last_error 701
-//   CONNECTING_CLOUD (test)   logged in                               RUNNING (stored; portal for AP_GRACE)
+//   CONNECTING_CLOUD (test)   logged in, then COMMIT_DELAY            RUNNING (stored; portal for AP_GRACE)
 //   CONNECTING_CLOUD (test)   token rejected / CLOUD_TEST_TIMEOUT     WAIT_CONFIG, 703 / 702
 //   CONNECTING_NET            joined a saved network                  CONNECTING_CLOUD
 //   CONNECTING_NET            every saved network failed              CONNECTING_NET, retry in 5..60 s;
@@ -50,7 +50,7 @@ import { apiLink, apiWrite } from "./cloud/api";
 import { parseCommand } from "./cloud/console";
 import { startIndicator } from "./indicator";
 import { setState as showState, heldMs } from "./led/indicator-core";
-import { now, reboot, fileRead, hasTls, memory, pinFunctions, collectGarbage } from "./platform/espruino";
+import { now, reboot, fileRead, hasTls, memory, pinFunctions } from "./platform/espruino";
 
 const NET_TIMEOUT = 30000; // per join attempt (ESPHome/Tasmota use 30 s; Edgent 50 s)
 const CLOUD_TEST_TIMEOUT = 30000; // first login while testing a new config
@@ -60,6 +60,7 @@ const CONFIG_IDLE_LIMIT = 600000; // a provisioned device's portal with no phone
 const RETRY_MIN = 5000;
 const RETRY_MAX = 60000;
 const ERROR_REBOOT = 10000; // Edgent enterError(): reboot after 10 s unless the button is held
+const COMMIT_DELAY = 300; // after a tested login: the login's own frames have left the socket by then
 
 /** Actions run from the timer, so the HTTP reply or REPL answer that asked for them goes out first. */
 const enum Later {
@@ -90,15 +91,17 @@ var offlineSince = -1;
 var idleSince = -1; // a provisioned device's portal: since when no phone has been connected
 var later = Later.NONE;
 var laterAt = 0;
-var commit: any[] | undefined; // [config, metaSent]: a tested configuration to store at the next tick
+var commit: any[] | undefined; // [config, metaSent, when]: a tested configuration to store once its login's frames are out
 var portalScan = 0; // the portal's first scan: 1 under way, 2 done (its list in K.l)
 
 /** The exports of a module of the running image, evaluated from its slice of flash on first use. */
 function loadModule(name: string): any {
   if (loaded.indexOf(name) < 0) {
-    var m = modules.split(",");
-    var i = m.indexOf(name);
-    Modules.addCached("edgent." + name, fileRead(image, +m[i + 1], +m[i + 2]) as string);
+    // "name,offset,length," read in place: splitting the table would make a string per entry
+    var m = "," + modules + ",";
+    var at = m.indexOf("," + name + ",") + name.length + 2;
+    var len = m.indexOf(",", at) + 1;
+    Modules.addCached("edgent." + name, fileRead(image, parseInt(m.substr(at), 10), parseInt(m.substr(len), 10)) as string);
     loaded.push(name);
   }
   return require("edgent." + name);
@@ -110,7 +113,7 @@ function dropModule(name: string): void {
   if (i < 0) return;
   loaded.splice(i, 1);
   Modules.removeCached("edgent." + name);
-  collectGarbage();
+  memory(); // collects the garbage
 }
 
 function go(s: State): void {
@@ -323,18 +326,20 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       var token = T ? T.c.t : store.cfg.t;
       var sent = (store.cfg.f & Flag.META_SENT) !== 0 && store.cfg.t === token;
       if (T) {
-        // stored from the timer, a moment later: the login's own buffers are freed by then
-        commit = [T.c, sent];
+        // The tested configuration is stored a moment later, once the login's own frames have left
+        // the socket (its RAM is needed then); the device is RUNNING once it is stored.
+        commit = [T.c, sent, t + COMMIT_DELAY];
         T = undefined;
         K.t = "online";
         K.o = R = 1;
         graceUntil = t + AP_GRACE;
+      } else {
+        if (!sent && L)
+          L.setMetadata("Hotspot Name", K.n, function () {
+            if (valid() && store.cfg.t === token) persist("Hotspot Name reported", Update.META_SENT);
+          });
+        go(State.RUNNING);
       }
-      if (!sent && L)
-        L.setMetadata("Hotspot Name", K.n, function () {
-          if (valid() && store.cfg.t === token) persist("Hotspot Name reported", Update.META_SENT);
-        });
-      go(State.RUNNING);
     } else if (a === 9) {
       if (T) {
         K.t = "token_rejected";
@@ -359,10 +364,20 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   }
 
   // what is due
-  if (commit && e === Ev.TICK) {
+  if (commit && t >= commit[2]) {
     var c0 = commit;
     commit = undefined;
-    persist("Configuration stored to flash", Update.TESTED, c0[0], c0[1]);
+    // "Hotspot Name" first: when its frame goes out at once, the flag is stored with the config
+    // (one write); when it is queued, its callback stores the flag later
+    var meta = c0[1] ? 2 : 0; // 0 not sent, 1 sent now, 2 sent (stored already, or as the config goes in)
+    if (!meta && L && L.online())
+      L.setMetadata("Hotspot Name", K.n, function () {
+        if (meta < 0 && valid()) persist("Hotspot Name reported", Update.META_SENT);
+        meta = 1;
+      });
+    persist("Configuration stored to flash", Update.TESTED, c0[0], meta > 0);
+    meta = -1;
+    if (L && L.online()) go(State.RUNNING);
   }
   if (later && t >= laterAt) {
     var l = later;
@@ -449,7 +464,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   // the next deadline (an event handled above may have run step() already, which armed the timer)
   if (tm !== undefined) clearTimeout(tm);
   tm = undefined;
-  var d = later ? laterAt : commit ? t : -1;
+  var d = later ? laterAt : commit ? commit[2] : -1;
   var x = [K.s === State.ERROR ? at + ERROR_REBOOT : -1, T && K.s === State.CONNECTING_CLOUD ? at + CLOUD_TEST_TIMEOUT : -1, graceUntil, retryAt, idleSince >= 0 && !R ? idleSince + CONFIG_IDLE_LIMIT : -1];
   for (var i = 0; i < x.length; i++) if (x[i] >= 0 && (d < 0 || x[i] < d)) d = x[i];
   if (d >= 0) tm = setTimeout(step, d > t ? d - t : 0, Ev.TICK);
@@ -474,7 +489,8 @@ export function bootEdgent(img: string, mods: string): void {
     if (K.f) log("Firmware is preprovisioned");
     go(State.WAIT_CONFIG);
   }
-  step(Ev.TICK);
+  // from the timer: the boot loader's locals are freed by then, and the portal's scan needs the room
+  tm = setTimeout(step, 0, Ev.TICK);
 }
 
 function resetButton(): void {

@@ -6,19 +6,17 @@
 import { html } from "./form";
 import { Kernel } from "../kernel";
 
-/** The head of both pages, with `refresh` (a meta tag or ""). */
-function pageHead(title: string, refresh: string): string {
-  return (
-    '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
-    refresh +
-    "<title>" +
-    html(title) +
-    "</title><style>body{font:17px/1.4 sans-serif;margin:0 auto;max-width:28em;padding:1em;color:#222}" +
-    "h1{font-size:1.3em}label{display:block;font-weight:bold;margin-top:.8em}" +
-    "input,button{display:block;width:100%;box-sizing:border-box;font-size:1em;padding:.6em;margin-top:.2em}" +
-    "button{margin-top:1.2em;background:#23c48e;color:#fff;border:0;border-radius:.3em}" +
-    ".e{background:#fde;padding:.6em}.n{color:#666;font-size:.9em}details{margin-top:1em}</style></head><body>"
-  );
+/**
+ * The head of both pages in five pieces (`part` 0 to 4), with `refresh` (a meta tag or ""). Pieces
+ * stay under ~200 bytes: each is in RAM twice while it goes out (the string and the socket's copy).
+ */
+function pageHead(title: string, refresh: string, part: number): string {
+  // the first piece goes out with the HTTP header: the shortest
+  if (!part) return '<!DOCTYPE html><html><head><meta charset="utf-8">';
+  if (part === 1) return '<meta name="viewport" content="width=device-width,initial-scale=1">' + refresh + "<title>" + html(title) + "</title>";
+  if (part === 2) return "<style>body{font:17px/1.4 sans-serif;margin:0 auto;max-width:28em;padding:1em;color:#222}h1{font-size:1.3em}label{display:block;font-weight:bold;margin-top:.8em}";
+  if (part === 3) return "input,button{display:block;width:100%;box-sizing:border-box;font-size:1em;padding:.6em;margin-top:.2em}button{margin-top:1.2em;background:#23c48e;color:#fff;border:0;border-radius:.3em}";
+  return ".e{background:#fde;padding:.6em}.n{color:#666;font-size:.9em}details{margin-top:1em}</style></head><body>";
 }
 
 /**
@@ -36,18 +34,20 @@ export function formPart(k: Kernel, f: { [k: string]: string }, why: string, lis
   }
 
   var none: { [k: string]: string } = {};
-  // the networks of the scan come between pieces 2 and 3
+  // the networks of the scan come between pieces 6 and 7
   var n = 0;
   for (var at = 0; at < list.length; at += 17 + list.charCodeAt(at + 16)) {
-    if (i === 3 + n) {
+    if (i === 7 + n) {
       var ssid = html(list.substr(at + 17, list.charCodeAt(at + 16)));
       return ssid ? '<option value="' + ssid + '">' + ssid + " (" + (list.charCodeAt(at) - 128) + " dBm)</option>" : "";
     }
     n++;
   }
-  if (i > 2) i -= n;
-  if (i === 0) return pageHead(k.n, "") + "<h1>" + html(k.n) + "</h1><p>Connect this device to your WiFi network.</p>";
-  if (i === 1) {
+  if (i > 6) i -= n;
+  else if (i < 5) return pageHead(k.n, "", i) + (i === 4 ? "<h1>" + html(k.n) + "</h1><p>Connect this device to your WiFi network.</p>" : "");
+  i -= 3;
+  // one field a piece: a piece is in RAM twice while it is sent (the string, and the socket's copy)
+  if (i === 2) {
     var code = k.c.e;
     var problem =
       why ||
@@ -58,20 +58,24 @@ export function formPart(k: Kernel, f: { [k: string]: string }, why: string, lis
       code ? "Last error: " + code : "");
     return problem ? '<p class="e">' + html(problem) + "</p>" : "";
   }
-  if (i === 2)
+  if (i === 3)
     return '<form method="post" action="/config"><input type="hidden" name="ui" value="1">' + field(f, "WiFi network", "ssid", 'list="nets" maxlength="32" required autocapitalize="none" autocorrect="off"', "", "") + '<datalist id="nets">';
-  if (i === 3) return '</datalist><div class="n"><a href="/?scan=1">Scan for networks</a> (reload after a few seconds)</div>';
-  if (i === 4) return field(none, "Password", "pass", 'type="password" maxlength="64" autocapitalize="none"', f.kp ? "Leave empty to keep the password you entered for " + html(f.kp) + "." : "Leave empty for an open network.", "");
-  if (i === 5)
+  if (i === 4) return '</datalist><div class="n"><a href="/?scan=1">Scan for networks again</a></div>';
+  if (i === 5) return field(none, "Password", "pass", 'type="password" maxlength="64" autocapitalize="none"', f.kp ? "Leave empty to keep the password you entered for " + html(f.kp) + "." : "Leave empty for an open network.", "");
+  if (i === 6)
     return k.f && !k.c.t
       ? '<p class="n">This device already holds its Blynk auth token.</p>'
       : field(none, "Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" autocapitalize="none" autocorrect="off"' + (f.kt ? "" : " required"), f.kt ? "Leave empty to keep the token you entered before." : "32 characters, from the device page in the Blynk console.", "");
-  if (i === 6) return (__BUILD__.setupCode ? field(none, "Setup code", "code", 'required autocapitalize="none"', "Printed on the device label.", "") : "") + "<details><summary>Advanced</summary>" + field(f, "Server", "host", 'maxlength="64"', "", "blynk.cloud");
-  if (i === 7)
-    return field(f, "Port (TLS)", "port_ssl", 'inputmode="numeric"', "Leave empty for plain TCP to the port below" + (__BUILD__.chip === "ESP8266" ? " (this chip has no TLS: it always uses the port below)." : "."), "443") + field(f, "Port (plain TCP)", "port", 'inputmode="numeric"', "", "80");
-  if (i === 8) return field(f, "Static IP", "ip", 'inputmode="decimal"', "Leave empty to use DHCP.", "") + field(f, "Netmask", "mask", 'inputmode="decimal"', "", "") + field(f, "Gateway", "gw", 'inputmode="decimal"', "", "");
-  if (i === 9) return field(f, "DNS", "dns", 'inputmode="decimal"', "", "") + field(f, "DNS 2", "dns2", 'inputmode="decimal"', "", "");
-  if (i === 10) return "</details><button>Connect</button></form></body></html>";
+  if (i === 7) return (__BUILD__.setupCode ? field(none, "Setup code", "code", 'required autocapitalize="none"', "Printed on the device label.", "") : "") + "<details><summary>Advanced</summary>";
+  if (i === 8) return field(f, "Server", "host", 'maxlength="64"', "", "blynk.cloud");
+  if (i === 9) return field(f, "Port (TLS)", "port_ssl", 'inputmode="numeric"', "Leave empty for plain TCP to the port below" + (__BUILD__.chip === "ESP8266" ? " (this chip has no TLS: it always uses the port below)." : "."), "443");
+  if (i === 10) return field(f, "Port (plain TCP)", "port", 'inputmode="numeric"', "", "80");
+  if (i === 11) return field(f, "Static IP", "ip", 'inputmode="decimal"', "Leave empty to use DHCP.", "");
+  if (i === 12) return field(f, "Netmask", "mask", 'inputmode="decimal"', "", "");
+  if (i === 13) return field(f, "Gateway", "gw", 'inputmode="decimal"', "", "");
+  if (i === 14) return field(f, "DNS", "dns", 'inputmode="decimal"', "", "");
+  if (i === 15) return field(f, "DNS 2", "dns2", 'inputmode="decimal"', "", "");
+  if (i === 16) return "</details><button>Connect</button></form></body></html>";
   return undefined;
 }
 
@@ -79,8 +83,8 @@ export function formPart(k: Kernel, f: { [k: string]: string }, why: string, lis
 export function statusPart(s: { test: string; ssid: string; ip: string }, i: number): string | undefined {
   var t = s.test;
   var busy = t === "connecting" || t === "cloud";
-  if (i === 0) return pageHead("Setup status", busy ? '<meta http-equiv="refresh" content="2">' : "");
-  if (i === 1) {
+  if (i < 5) return pageHead("Setup status", busy ? '<meta http-equiv="refresh" content="2">' : "", i);
+  if (i === 5) {
     // never the word the iOS probe looks for before setup is done
     var net = "<b>" + html(s.ssid) + "</b>";
     var words =
@@ -96,6 +100,6 @@ export function statusPart(s: { test: string; ssid: string; ip: string }, i: num
       "No setup is in progress.";
     return "<h1>Setup status</h1><p" + (busy || t === "online" ? ">" : ' class="e">') + words + "</p>";
   }
-  if (i === 2) return busy ? '<p class="n">This page refreshes by itself.</p></body></html>' : '<p><a href="/">Back to the setup form</a></p></body></html>';
+  if (i === 6) return busy ? '<p class="n">This page refreshes by itself.</p></body></html>' : '<p><a href="/">Back to the setup form</a></p></body></html>';
   return undefined;
 }

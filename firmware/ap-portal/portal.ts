@@ -7,7 +7,7 @@
 // RAM: one portal at a time, so its state is module variables and its functions module functions
 // (a function made inside open() would cost Espruino a copy of its scope chain while the portal
 // runs); what a request needs beyond that is made for the request and freed with it.
-import { httpListen, udpBind, closeStalledHttp, wifiModule } from "../platform/espruino";
+import { httpListen, udpBind, closeStalledHttp, httpConnections, wifiModule, memory } from "../platform/espruino";
 import { jsonString } from "./form";
 import { dnsReply } from "./dns";
 import { statusPart } from "./page";
@@ -18,6 +18,10 @@ import type { PortalTools } from "./setup";
 
 const MAX_BODY = 1024; // a /config request is under 400 bytes even fully %-encoded
 const MAX_OPEN = 6; // lwIP has 10 sockets; keep room for DNS, the cloud and the web IDE
+// Free JsVars an answer may need (about what the setup page takes while it goes out): a request is
+// refused with a 503 unless there is room for its answer and for those still going out, so several
+// phones at once never run the interpreter out of memory.
+const MEMORY_PER_REQUEST = 200;
 const REQUEST_TIMEOUT = 10000; // slow or stalled clients are cut off
 // A scan makes the AP hop channels and holds every asking socket until it ends: within this time
 // of the last one, /wifi_scan.json answers at once with its list (WiFiManager caches scans 30 s).
@@ -34,7 +38,8 @@ var closed: number;
 var server: { close(): void } | undefined;
 var dns: EspDgramSocket | undefined;
 var sweep: any;
-var busy: number;
+var busy: number; // requests in flight (headers in, not answered yet)
+var answering: number; // answers going out piece by piece
 var scanAt: number; // when the last scan (the list in k.l) was asked for
 var scanning: ((list: string) => void)[] | undefined;
 var st: PortalTools["st"]; // what the setup requests keep between requests
@@ -52,15 +57,24 @@ function send(res: EspHttpRes, code: number, type: string, body: string, locatio
  * Espruino keeps everything written until it is sent, and copies the rest at every chunk sent.
  */
 function stream(res: EspHttpRes, code: number, type: string, part: (i: number) => string | undefined): void {
-  var i = 0;
+  var i = 0; // the next piece; -1 once the answer ended or the phone went away
+  // an answer holds RAM until it has left
+  answering++;
   var next = function () {
+    if (i < 0) return;
     var p = part(i++);
     while (p === "") p = part(i++); // an empty write would never drain
-    if (p === undefined) res.end();
-    else res.write(p);
+    if (p !== undefined) return void res.write(p);
+    gone();
+    res.end();
+  };
+  var gone = function () {
+    if (i >= 0) answering--;
+    i = -1;
   };
   res.writeHead(code, { "Content-Type": type, "Cache-Control": "no-store" });
   res.on("drain", next);
+  res.on("close", gone);
   next();
 }
 
@@ -86,41 +100,66 @@ function scan(cb: (list: string) => void): void {
   });
 }
 
+// A request in flight keeps its state on its own object (answer r, body so far b, timeout t, done
+// d) and its events go to module functions (`this` is the request): no closures made per request.
 function onRequest(req: EspHttpReq, res: EspHttpRes): void {
-  if (busy >= MAX_OPEN) return reply(res, 503, "error", "Busy, try again");
+  // finished requests are cyclic garbage: collect it before the free list runs dry (LOW_MEMORY)
+  // this answer, those going out, a scan under way (two answers' worth), and every other connection
+  // open now: each has its answer to come (Espruino accepts them before any firmware code runs)
+  // (a setup itself, /config, only needs room for its own answer: it must get through a crowd)
+  var url = req.url || "";
+  var others = httpConnections() - 1;
+  var need = url.substr(0, 7) === "/config" ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
+  var free = memory(false).free;
+  if (free < need + MEMORY_PER_REQUEST) free = memory().free;
+  if (busy >= MAX_OPEN || free < need) {
+    // a page asks the browser to come back by itself; the app and scripts get JSON
+    if (url === "/" || url.substr(0, 2) === "/?" || url.substr(0, 7) === "/status" && url.substr(0, 12) !== "/status.json")
+      return send(res, 503, "text/html", '<meta http-equiv="refresh" content="2">Busy, one moment...');
+    return reply(res, 503, "error", "Busy, try again");
+  }
   busy++;
-  var body = "";
-  var done = false;
-  var finish = function () {
-    if (done) return;
-    done = true;
-    busy--;
-    clearTimeout(timer);
-  };
-  var timer = setTimeout(function () {
-    if (done) return;
-    finish();
-    reply(res, 408, "error", "Request timed out");
-  }, REQUEST_TIMEOUT);
-  req.on("data", function (d: string) {
-    if (done) return;
-    body += d;
-    if (body.length > MAX_BODY) {
-      finish();
-      body = "";
-      reply(res, 413, "error", "Request body is over " + MAX_BODY + " bytes");
-    }
-  });
-  req.on("end", function () {
-    if (done) return;
-    finish();
+  var q: any = req;
+  q.r = res;
+  q.b = "";
+  q.d = 0;
+  q.t = setTimeout(done, REQUEST_TIMEOUT, req, 2);
+  req.on("data", onData);
+  req.on("end", onEnd);
+  req.on("close", onClose);
+}
+
+function onData(this: any, d: string): void {
+  if (this.d) return;
+  this.b += d;
+  if (this.b.length > MAX_BODY) {
+    done(this, 0);
+    this.b = "";
+    reply(this.r, 413, "error", "Request body is over " + MAX_BODY + " bytes");
+  }
+}
+
+function onEnd(this: any): void {
+  done(this, 1);
+}
+
+function onClose(this: any): void {
+  done(this, 0);
+}
+
+/** A request ends: 1 its body is in (answer it), 2 it timed out, 0 anything else. */
+function done(q: any, how: number): void {
+  if (q.d) return;
+  q.d = 1;
+  busy--;
+  if (how !== 2) clearTimeout(q.t);
+  if (how === 2) return reply(q.r, 408, "error", "Request timed out");
+  if (how === 1)
     try {
-      serve(req, res, body);
+      serve(q, q.r, q.b);
     } catch (e) {
-      reply(res, 500, "error", "Internal error");
+      reply(q.r, 500, "error", "Internal error");
     }
-  });
-  req.on("close", finish);
 }
 
 /** The request's answer (its headers and body are in). */
@@ -277,7 +316,7 @@ export function open(kernel: Kernel): Phase {
   W = wifiModule();
   apIp = "";
   apTimer = server = dns = sweep = scanning = undefined;
-  apTries = stations = closed = busy = 0;
+  apTries = stations = closed = busy = answering = 0;
   scanAt = k.l ? k.now() : -SCAN_REUSE;
   st = { w: 0, u: 0 };
   W.on("sta_joined", onJoined);

@@ -49,7 +49,6 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     for (var n in from) if (n !== "pass" && n !== "blynk" && n !== "code") shown[n] = from[n];
     if (sent && sent.pass && k.t !== "wrong_password") shown.kp = sent.ssidManual || sent.ssid || "";
     if (sent && sent.blynk && k.t !== "token_rejected") shown.kt = "1";
-    if (!k.l) p.scan(function () {}); // the next load lists the networks
     var list = k.l;
     p.stream(res, why ? 400 : 200, "text/html; charset=utf-8", function (i: number) {
       return formPart(k, shown, why, list, i);
@@ -125,6 +124,10 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
   }
   // the page: a phone's browser on it is configuring the device, as the app is
   k.ev(Ev.INFO);
-  if (f.scan) p.scan(function () {});
+  // a fresh list first (asked for, or none yet): the page goes out once the scan's RAM is free again
+  if (f.scan || !k.l)
+    return p.scan(function () {
+      form(f, "");
+    });
   form(f, "");
 }

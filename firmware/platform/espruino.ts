@@ -25,15 +25,12 @@ export function macBytes(): number[] {
 
 export var reboot: () => void = E.reboot;
 
-/** Frees cyclic garbage now (a dropped module, finished requests), so it never has to wait for memory to run out. */
-export function collectGarbage(): void {
-  (process as any).memory(); // Espruino's process (the host type check sees Node's)
-}
-
-/** process.memory() without collecting garbage first: {free, usage, total, ...} in JsVars. */
-export function memory(): { free: number; usage: number; total: number } {
-  return (process as any).memory(false); // Espruino's process (the host type check sees Node's)
-}
+/**
+ * Espruino's process.memory(): {free, usage, total, ...} in JsVars. memory() first frees cyclic
+ * garbage (a dropped module, finished requests), so it never has to wait for memory to run out;
+ * memory(false) does not. The native function itself: it needs no `this`.
+ */
+export var memory: (collect?: boolean) => { free: number; usage: number; total: number } = (process as any).memory;
 
 // ---- Storage ----
 var storage = require("Storage");
@@ -76,6 +73,15 @@ export function closeStalledHttp(ms: number): void {
     }
   } catch (e) {}
 }
+/** HTTP server connections open now (Espruino's own list; 0 where it is absent). */
+export function httpConnections(): number {
+  var n = 0;
+  try {
+    for (var i in (global as any)["\xFF"].HttpSC) n++;
+  } catch (e) {}
+  return n;
+}
+
 export function udpBind(port: number, onMessage: (msg: string, rinfo: { address: string; port: number }) => void): EspDgramSocket {
   var sock = require("dgram").createSocket("udp4");
   sock.on("message", onMessage);

@@ -21,13 +21,22 @@ export function recordLength(list: string, i: number): number {
  * summary, keeping it sorted by signal and at most SCAN_MAX long; returns the new summary.
  */
 export function addNetwork(list: string, a: any): string {
+  var i = 0;
   var ssid = String(a.ssid || "").substr(0, 32);
   var rssi = a.rssi < -127 ? -127 : a.rssi > 127 ? 127 : a.rssi | 0;
-  var sec = AUTH_MODES.split(" ").indexOf(a.authMode);
-  var mac = (String(a.mac || "").split(":").join("").toUpperCase() + "000000000000").substr(0, 12);
-  var rec = String.fromCharCode(rssi + 128, (parseInt(a.channel, 10) || 0) & 255, sec < 0 ? 8 : sec, a.isHidden || !ssid ? 1 : 0) + mac + String.fromCharCode(ssid.length) + ssid;
+  // the word's index in AUTH_MODES, counted in place (a split would make 8 strings per network)
+  var words = " " + AUTH_MODES + " ";
+  var at = words.indexOf(" " + a.authMode + " ");
+  var sec = 8; // unknown
+  // Espruino 2v29's indexOf may report a partial match at the very end: check the match
+  if (at >= 0 && words.substr(at, String(a.authMode).length + 2) === " " + a.authMode + " ") for (sec = 0, i = 0; i < at; i++) if (words.charCodeAt(i) === 32) sec++;
+  var m = String(a.mac || "");
+  var mac = "";
+  for (i = 0; i < m.length; i++) if (m.charAt(i) !== ":") mac += m.charAt(i);
+  mac = (mac.toUpperCase() + "000000000000").substr(0, 12);
+  var rec = String.fromCharCode(rssi + 128, (parseInt(a.channel, 10) || 0) & 255, sec, a.isHidden || !ssid ? 1 : 0) + mac + String.fromCharCode(ssid.length) + ssid;
   // insert before the first weaker one
-  var i = 0;
+  i = 0;
   var n = 0;
   while (i < list.length && list.charCodeAt(i) >= rssi + 128) {
     i += 17 + list.charCodeAt(i + 16);

@@ -8,19 +8,20 @@
 // made for that operation and freed with it. A scan is summarised (./scan.ts) as Espruino's list
 // of networks is taken apart, so the native list (about 20 JsVars per network) is freed network
 // by network instead of living beside its summary.
-import { wifiModule, fileRead, memory, collectGarbage } from "../platform/espruino";
+import { wifiModule, fileRead, memory } from "../platform/espruino";
 import { addNetwork } from "./scan";
 import { Ev } from "../kernel";
 import { log } from "../core/log";
 
 /**
- * Espruino builds a scan's whole list at once, about 20 JsVars per network (an object of six
- * fields), before any JavaScript sees it: a scan starts only with room for this many JsVars per
- * network seen last time (at least SCAN_ASSUMED), plus SCAN_MARGIN to work on the list.
+ * Espruino builds a scan's whole list at once, before any JavaScript sees it: an object of six
+ * fields per network, 20 JsVars with a 32-byte name (measured on the 12-byte-JsVar model). A scan
+ * starts only with room for the networks seen last time (at least SCAN_ASSUMED), plus SCAN_MARGIN
+ * to summarise them, so a crowded place cannot run the interpreter out of memory.
  */
-const SCAN_JSVARS_PER_NETWORK = 22;
+const SCAN_JSVARS_PER_NETWORK = 20;
 const SCAN_ASSUMED = 20;
-const SCAN_MARGIN = 100;
+const SCAN_MARGIN = 40;
 
 export const enum Join {
   OK,
@@ -142,8 +143,7 @@ export function wifi(op: Op, a?: any, b?: any, c?: any, d?: any): any {
   else if (op === Op.SCAN) {
     if (scanWaiters) return void scanWaiters.push(a);
     var need = (scanCount > SCAN_ASSUMED ? scanCount : SCAN_ASSUMED) * SCAN_JSVARS_PER_NETWORK + SCAN_MARGIN;
-    if (memory().free < need) collectGarbage();
-    var free = memory().free;
+    var free = memory().free; // after collecting garbage
     if (free < need) {
       log("Not enough free memory for a scan (" + free + " JsVars free, " + need + " needed): keeping the last list");
       return a(undefined);

@@ -1,15 +1,14 @@
 // Firmware RAM on the real Espruino interpreter (ESPRUINO_BIN): JsVars used by the firmware itself
 // (the test prelude's own use is measured with an empty bundle and subtracted) after boot in portal
 // mode, at the peak of 100 portal requests, and once online in the Blynk cloud.
-// With ESPRUINO_BIN_1600 (1600 JsVars, like an ESP8266) one more row: the first-setup flow of
-// test/real/first-setup.ts on dist/nodemcu.js (or EDGENT_DIST) with the lean prelude, the firmware's
-// usage after each step, and the free JsVars at its tightest point (a ballast search); if it runs out
-// of memory, the step, and (with ESPRUINO_BIN) the firmware's peak measured on the resizable binary.
+// With ESPRUINO_BIN_1600 (the ESP8266 model: 1600 JsVars of 12 bytes) a row per ESP8266 board: free
+// JsVars at boot, at the tightest moment of the first setup with 20 networks (a ballast search), and
+// online (benchFirstSetup1600).
 import { fileURLToPath } from "node:url";
 import { request } from "node:http";
 import { RealDevice, espruinoBin } from "../test/real/espruino.ts";
 import { startFakeCloud } from "../test/fake-cloud/server.ts";
-import { bundlePath, espruinoBin1600, headroom, leanBaseline, peakUsage, runFirstSetup } from "../test/real/first-setup.ts";
+import { bundlePath, crowdedNetworks, espruinoBin1600, headroom, runFirstSetup } from "../test/real/first-setup.ts";
 
 const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
 const BOARDS = [
@@ -78,45 +77,35 @@ export async function benchMemory(): Promise<Record<string, number | string>[]> 
       await cloud.close();
     }
   }
-  if (espruinoBin1600()) rows.push(await benchFirstSetup1600());
+  rows.push(...(await benchFirstSetup1600()));
   return rows;
 }
 
-const SHORT: Record<string, string> = {
-  "boot, access point up": "portal boot",
-  "GET /board_info.json": "board_info",
-  "GET /wifi_scan.json": "wifi_scan",
-  "GET /config (app, %20)": "config",
-  "online (RUNNING)": "online in cloud",
-  "online again after restart": "online after restart",
-};
-
-/** The first-setup flow on ESPRUINO_BIN_1600 with the lean prelude: one row (firmware JsVars per step). */
-export async function benchFirstSetup1600(log: (l: string) => void = () => undefined): Promise<Record<string, number | string>> {
+/**
+ * The ESP8266 model (ESPRUINO_BIN_1600: 1600 JsVars of 12 bytes, lean prelude), one row per ESP8266
+ * board: free JsVars with the portal up at boot, at the tightest moment of the first setup with 20
+ * networks in range (the largest ballast - the user's own code - with which the app's flow, and the
+ * browser form's, still pass), and online with the portal closed. Boot and online are read through
+ * the harness's eval server (~30 JsVars of its own), so they are on the safe side.
+ */
+export async function benchFirstSetup1600(log: (l: string) => void = () => undefined): Promise<Record<string, number | string>[]> {
   const bin = espruinoBin1600();
-  const board = "nodemcu, 1600 JsVars, lean prelude";
-  if (!bin) return { board, note: "ESPRUINO_BIN_1600 not set" };
-  const bundle = bundlePath("nodemcu");
-  const base = await leanBaseline(bin);
-  const row: Record<string, number | string> = { board, "prelude baseline": base.interpreter + base.prelude };
-  // process.memory() after each step needs the eval server (~30 JsVars); the verdict runs without it
-  const measured = await runFirstSetup({ bin, bundle });
-  for (const s of measured.steps) if (s.usage !== undefined) row[SHORT[s.step] ?? s.step] = s.usage - base.sampleBaseline;
-  const verdict = await runFirstSetup({ bin, bundle, measure: false });
-  if (!verdict.failedAt && !verdict.errors.length) {
-    row.result = "passes";
-    row["free vars at peak"] = (await headroom(bin, bundle, log)) ?? "none";
-    return row;
+  if (!bin) return [{ board: "ESP8266 model", note: "ESPRUINO_BIN_1600 not set" }];
+  const rows: Record<string, number | string>[] = [];
+  const networks = crowdedNetworks(20);
+  for (const board of ["nodemcu", "wemos-d1-mini"]) {
+    const bundle = bundlePath(board);
+    const measured = await runFirstSetup({ bin, bundle, networks });
+    const at = (step: string) => measured.steps.find((s) => s.step === step)?.free ?? "?";
+    const row: Record<string, number | string> = { board: `${board} (1600 x 12 B)`, "free at boot": at("boot, access point up") };
+    row["tightest, app, 20 nets"] = (await headroom(bin, bundle, log, { networks })) ?? "fails";
+    row["tightest, browser, 20 nets"] = (await headroom(bin, bundle, log, { networks, via: "browser" })) ?? "fails";
+    row["free online"] = at("online again after restart");
+    const forty = await runFirstSetup({ bin, bundle, networks: crowdedNetworks(40), measure: false });
+    row["40 nets"] = !forty.failedAt && !forty.errors.length ? `passes (${forty.listed} listed)` : `fails at ${forty.failedAt}`;
+    rows.push(row);
   }
-  row.result = verdict.outOfMemory ? `out of memory during "${verdict.outOfMemory.step}"` : `fails at "${verdict.failedAt}"`;
-  row["free vars at peak"] = "none";
-  row["firmware budget"] = base.total - base.interpreter - base.prelude;
-  const resizable = espruinoBin();
-  if (resizable) {
-    const p = await peakUsage(resizable, bundle, log);
-    if (p) row["firmware peak (resizable binary)"] = p.firmware;
-  }
-  return row;
+  return rows;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.table(await benchMemory());

@@ -4,7 +4,7 @@
 // reading the interpreter's own trace() of the scope.
 //
 //   EDGENT_KEEP_NAMES=1 BOARD=nodemcu DIST_DIR=out npx rollup -c rollup.config.js   # readable names
-//   npx tsx scripts/ram-map.ts out/nodemcu.js [--phase portal|grace|online|offline] [--top 40] [--core-first]
+//   npx tsx scripts/ram-map.ts out/nodemcu.js [--phase portal|grace|online|offline] [--top 40] [--first portal|link|core]
 //
 // Roots, each counting only what the ones before it did not reach: the portal's and the cloud
 // link's module scopes while they are loaded (through the core's P and L, so names must be kept),
@@ -80,8 +80,9 @@ try {
     ["interpreter: timers, watches, modules, sockets", 'global["\\xFF"]'],
     ["globals", "global"],
   ];
-  // --core-first: what the core holds itself, before the phase modules it reaches through its kernel
-  if (args.includes("--core-first")) roots.unshift(roots.splice(2, 1)[0]);
+  // --first portal|link|core: count that module's scope first (the others reach each other through the kernel)
+  const first = ["portal", "link", "core"].indexOf(opt("first", "portal"));
+  if (first > 0) roots.unshift(roots.splice(first, 1)[0]);
   const seen = new Set<number>();
   for (const [name, expr] of roots) {
     const from = dev.console.length;

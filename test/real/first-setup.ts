@@ -24,6 +24,25 @@ import { startFakeCloud } from "../fake-cloud/server.ts";
 export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
 export const HOME: WifiNetwork = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
 export const NETWORKS: WifiNetwork[] = [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }];
+/** The one network whose name a page or a JSON answer could get wrong. */
+export const HOSTILE_SSID = 'Flat "7" <script>alert(1)</script>'.slice(0, 32);
+
+/**
+ * `count` networks in range, as in a block of flats: the home network, long (32-byte) names, one
+ * hidden network and one whose name has quotes and a <script> tag; signal from strong to weak.
+ */
+export function crowdedNetworks(count: number): WifiNetwork[] {
+  const list: WifiNetwork[] = [HOME];
+  for (let i = 1; i < count; i++) {
+    const rssi = -50 - Math.round((i * 45) / count);
+    const channel = 1 + ((i * 5) % 13);
+    if (i === 3) list.push({ ssid: "Hidden Office", password: "secret99", rssi, channel, hidden: true });
+    else if (i === 5) list.push({ ssid: HOSTILE_SSID, password: "x1234567", rssi, channel });
+    else if (i % 7 === 6) list.push({ ssid: `Cafe ${i} free WiFi`, password: "", rssi, channel });
+    else list.push({ ssid: `Flat ${String(i).padStart(2, "0")} - Long Network Name 5GHz Ext`.slice(0, 32), password: "pw" + i + "pw" + i, rssi, channel });
+  }
+  return list;
+}
 export const EMPTY_FIRMWARE = fileURLToPath(new URL("./fixtures/empty-firmware.js", import.meta.url));
 export const SKIP_1600 = "ESPRUINO_BIN_1600 not set: skipping the 1600-JsVar first-setup test";
 
@@ -54,6 +73,10 @@ export interface FirstSetupResult {
   bundle: string;
   ballast: number;
   steps: StepSample[];
+  /** networks listed by the first /wifi_scan.json (app) or the form's list (browser) */
+  listed: number;
+  /** the names the first /wifi_scan.json listed (app) */
+  names: string[];
   /** the step that did not complete, and why */
   failedAt?: string;
   error?: string;
@@ -68,6 +91,11 @@ export interface FirstSetupResult {
 
 export interface FirstSetupOptions {
   bundle: string;
+  /** the networks in range; default NETWORKS (2) */
+  networks?: WifiNetwork[];
+  /** "app": the Blynk app's requests (board_info.json, wifi_scan.json twice, /config); "browser": the
+   *  setup page, the form posted, the status page; default "app" */
+  via?: "app" | "browser";
   bin: string;
   /** JsVars the prelude holds for the whole run (headroom search) */
   ballast?: number;
@@ -75,6 +103,8 @@ export interface FirstSetupOptions {
    *  device without the eval server (the least RAM: the flow alone decides) and checks the stored
    *  config after the device stopped */
   measure?: boolean;
+  /** ES5 code run in the prelude, before the firmware (RealDeviceOptions.extraPrelude) */
+  extraPrelude?: string;
   /** timeout per step in ms; default 30000 */
   stepTimeoutMs?: number;
   /** progress lines */
@@ -99,6 +129,23 @@ export function get(port: number, urlPath: string, timeoutMs = 15000): Promise<H
     req.on("error", reject);
     req.on("timeout", () => req.destroy(new Error(`GET ${urlPath}: no answer within ${timeoutMs} ms`)));
     req.end();
+  });
+}
+
+/** POST of a form (application/x-www-form-urlencoded), as a phone's browser sends the setup form. */
+export function post(port: number, urlPath: string, form: string, timeoutMs = 15000): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers = { Host: "192.168.4.1", "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(form)) };
+    const req = request({ host: "127.0.0.1", port, path: urlPath, method: "POST", timeout: timeoutMs, headers }, (res) => {
+      let body = "";
+      res.setEncoding("latin1");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode || 0, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`POST ${urlPath}: no answer within ${timeoutMs} ms`)));
+    req.end(form);
   });
 }
 
@@ -132,7 +179,7 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
   const t0 = Date.now();
   const steps: StepSample[] = [];
   const result: FirstSetupResult = {
-    bin: o.bin, bundle: o.bundle, ballast: o.ballast ?? 0, steps, errors: [], console: [], logins: 0, reboots: 0,
+    bin: o.bin, bundle: o.bundle, ballast: o.ballast ?? 0, steps, listed: 0, names: [], errors: [], console: [], logins: 0, reboots: 0,
   };
   const cloud = await startFakeCloud({ tokens: [TOKEN] });
   let dev: RealDevice | undefined;
@@ -176,8 +223,8 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
   try {
     step = "boot, access point up";
     dev = await RealDevice.start({
-      bundle: o.bundle, bin: o.bin, chip: "ESP8266", lean: true, ballast: o.ballast, debug: measure,
-      mac: "5c:cf:7f:01:02:03", networks: NETWORKS, cloud: { host: "127.0.0.1", port: cloud.port }, bootTimeoutMs: stepMs,
+      bundle: o.bundle, bin: o.bin, chip: "ESP8266", lean: true, ballast: o.ballast, debug: measure, extraPrelude: o.extraPrelude,
+      mac: "5c:cf:7f:01:02:03", networks: o.networks ?? NETWORKS, cloud: { host: "127.0.0.1", port: cloud.port }, bootTimeoutMs: stepMs,
     });
     await w(dev.waitForLog(/AP SSID: /, stepMs));
     await w(dev.waitForEvent(/^LISTEN tcp 80 /, stepMs));
@@ -185,30 +232,64 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
     await sample(step);
     const port = dev.httpPort(80);
 
-    step = "GET /board_info.json";
-    let r = await w(get(port, "/board_info.json"));
-    if (r.status !== 200) throw new Error(`/board_info.json: HTTP ${r.status} ${r.body.slice(0, 200)}`);
-    const info = parseJSON("/board_info.json", r.body);
-    if (typeof info.ssid !== "string" || !info.ssid) throw new Error(`/board_info.json has no ssid: ${r.body}`);
-    await w(sleep(200));
-    await sample(step);
+    if ((o.via ?? "app") === "app") {
+      step = "GET /board_info.json";
+      let r = await w(get(port, "/board_info.json"));
+      if (r.status !== 200) throw new Error(`/board_info.json: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      const info = parseJSON("/board_info.json", r.body);
+      if (typeof info.ssid !== "string" || !info.ssid) throw new Error(`/board_info.json has no ssid: ${r.body}`);
+      await w(sleep(200));
+      await sample(step);
 
-    step = "GET /wifi_scan.json";
-    r = await w(get(port, "/wifi_scan.json"));
-    if (r.status !== 200) throw new Error(`/wifi_scan.json: HTTP ${r.status} ${r.body.slice(0, 200)}`);
-    const scan = parseJSON("/wifi_scan.json", r.body);
-    if (!Array.isArray(scan) || !scan.some((n: any) => n && n.ssid === HOME.ssid)) throw new Error(`/wifi_scan.json lacks ${HOME.ssid}: ${r.body}`);
-    await w(sleep(200));
-    await sample(step);
+      // the app asks for the list, and again when the user pulls to refresh
+      for (const n of [1, 2]) {
+        step = n === 1 ? "GET /wifi_scan.json" : "GET /wifi_scan.json again";
+        r = await w(get(port, "/wifi_scan.json"));
+        if (r.status !== 200) throw new Error(`${step}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        const scan = parseJSON("/wifi_scan.json", r.body);
+        if (!Array.isArray(scan) || !scan.some((x: any) => x && x.ssid === HOME.ssid)) throw new Error(`${step} lacks ${HOME.ssid}: ${r.body.slice(0, 300)}`);
+        const names = new Set((o.networks ?? NETWORKS).map((x) => (x.hidden ? "" : x.ssid)));
+        const odd = scan.find((x: any) => !names.has(x.ssid));
+        if (odd) throw new Error(`${step} lists a network that is not in range: ${JSON.stringify(odd)}`);
+        if (n === 1) {
+          result.listed = scan.length;
+          result.names = scan.map((x: any) => x.ssid);
+        }
+        await w(sleep(200));
+        await sample(step);
+      }
 
-    step = "GET /config (app, %20)";
-    const q = `ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}`;
-    r = await w(get(port, `/config?${q}`));
-    if (r.status !== 200) throw new Error(`/config: HTTP ${r.status} ${r.body.slice(0, 200)}`);
-    const ok = parseJSON("/config", r.body);
-    if (ok.status !== "ok") throw new Error(`/config answered ${r.body}`);
-    await w(sleep(100));
-    await sample(step);
+      step = "GET /config (app, %20)";
+      const q = `ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}`;
+      r = await w(get(port, `/config?${q}`));
+      if (r.status !== 200) throw new Error(`/config: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      const ok = parseJSON("/config", r.body);
+      if (ok.status !== "ok") throw new Error(`/config answered ${r.body}`);
+      await w(sleep(100));
+      await sample(step);
+    } else {
+      step = "GET / (the setup page)";
+      let r = await w(get(port, "/"));
+      for (let i = 0; i < 10 && r.status === 503; i++) r = await w(sleep(2000).then(() => get(port, "/")));
+      if (r.status !== 200 || !/<form[^>]*action="\/config"/.test(r.body)) throw new Error(`/: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      if (/<script>alert/.test(r.body)) throw new Error("the setup page shows a network name as HTML");
+      result.listed = (r.body.match(/<option /g) || []).length;
+      await w(sleep(200));
+      await sample(step);
+
+      step = "POST /config (the form)";
+      const form = `ui=1&ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}`.replace(/%20/g, "+");
+      r = await w(post(port, "/config", form));
+      if (r.status !== 303) throw new Error(`POST /config: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      await w(sleep(100));
+      await sample(step);
+
+      step = "GET /status (the page the form leads to)";
+      // a 503 page refreshes itself after 2 s, as the browser would
+      for (let i = 0; i < 10 && (r = await w(get(port, "/status"))).status === 503; i++) await w(sleep(2000));
+      if (r.status !== 200 || !/<html/i.test(r.body)) throw new Error(`/status: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      await sample(step);
+    }
 
     step = "network test + cloud login";
     await w(until(() => cloud.logins.some((l: any) => l.token === TOKEN), stepMs, "the login with the token", dev, () => watching));
@@ -327,10 +408,10 @@ const passed = (r: FirstSetupResult) => !r.failedAt && r.errors.length === 0;
  * lean prelude and no eval server: the largest ballast with which the flow still passes. undefined
  * when it fails without ballast.
  */
-export async function headroom(bin: string, bundle: string, log?: (l: string) => void): Promise<number | undefined> {
+export async function headroom(bin: string, bundle: string, log?: (l: string) => void, more: Partial<FirstSetupOptions> = {}): Promise<number | undefined> {
   const base = await leanBaseline(bin);
   return largestBallast(async (b) => {
-    const r = await runFirstSetup({ bin, bundle, ballast: b, measure: false });
+    const r = await runFirstSetup({ ...more, bin, bundle, ballast: b, measure: false });
     log?.(`  ballast ${b}: ${passed(r) ? "passes" : `fails (${r.failedAt}: ${(r.outOfMemory?.line ?? r.error ?? "").split("\n")[0]})`}`);
     return passed(r);
   }, base.total - base.interpreter - base.prelude);

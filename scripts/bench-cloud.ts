@@ -36,16 +36,16 @@ const INFO_JS =
 function ourEntry(): string {
   const p = (f: string) => JSON.stringify(join(ROOT, "firmware/cloud", f));
   return `
-import { startCloud } from ${p("client.ts")};
+import { open } from ${p("client.ts")};
 import { cloudApi } from ${p("api.ts")};
 var o, c;
 global.__bench = {
   prep: function () {
     cloudApi();
     o = { token: "${TOKEN}", host: "blynk.cloud", port: 80, tls: false, info: ${INFO_JS},
-      log: function (l) { print("@@CLOUD " + l); }, ev: function () {}, link: function () {}, write: function () {} };
+      log: function (l) { print("@@CLOUD " + l); }, ev: function () {}, now: function () { return Date.now(); } };
   },
-  start: function () { c = startCloud(o); },
+  start: function () { c = open(o); },
   stop: function () { c.close(); c = undefined; }
 };`;
 }
@@ -69,7 +69,7 @@ const typescript = typescriptPlugin as unknown as (o: object) => Plugin;
  * output plugins (terser options, array-hole fix, conformance check), without __BUILD__.
  */
 async function bundle(entryCode: string): Promise<string> {
-  const firmware = (await import(pathToFileURL(join(ROOT, "rollup.config.js")).href)).default[0];
+  const { firmwareOutputPlugins } = await import(pathToFileURL(join(ROOT, "rollup.config.js")).href);
   const entryId = "\0bench-cloud-entry";
   const b = await rollup({
     input: entryId,
@@ -79,7 +79,7 @@ async function bundle(entryCode: string): Promise<string> {
       typescript({ tsconfig: join(ROOT, "tsconfig.json"), outDir: undefined, noEmitOnError: true, include: [join(ROOT, "firmware/**/*.ts")] }),
     ],
   });
-  const { output } = await b.generate({ format: "iife", strict: false, plugins: firmware.output.plugins });
+  const { output } = await b.generate({ format: "iife", strict: false, plugins: firmwareOutputPlugins() });
   await b.close();
   return output[0].code;
 }

@@ -104,9 +104,10 @@ function scan(cb: (list: string) => void): void {
 // d) and its events go to module functions (`this` is the request): no closures made per request.
 function onRequest(req: EspHttpReq, res: EspHttpRes): void {
   // finished requests are cyclic garbage: collect it before the free list runs dry (LOW_MEMORY)
-  // this answer, those going out, a scan under way (two answers' worth), and every other connection
-  // open now: each has its answer to come (Espruino accepts them before any firmware code runs)
-  // (a setup itself, /config, only needs room for its own answer: it must get through a crowd)
+  // this answer, those going out, a scan under way (two answers' worth), and half an answer for
+  // every other connection that has sent something (Espruino accepts them and reads their heads
+  // before any firmware code runs; a silent one holds its RAM already). A setup itself, /config,
+  // only needs room for its own answer: it must get through a crowd.
   var url = req.url || "";
   var others = httpConnections() - 1;
   var need = url.substr(0, 7) === "/config" ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);

@@ -73,11 +73,12 @@ export function closeStalledHttp(ms: number): void {
     }
   } catch (e) {}
 }
-/** HTTP server connections open now (Espruino's own list; 0 where it is absent). */
+/** HTTP server connections open now that have sent something (Espruino's own list; 0 where it is absent). */
 export function httpConnections(): number {
   var n = 0;
   try {
-    for (var i in (global as any)["\xFF"].HttpSC) n++;
+    var list = (global as any)["\xFF"].HttpSC;
+    for (var i in list) if (list[i].hdrs || list[i].dRcv) n++;
   } catch (e) {}
   return n;
 }

@@ -35,9 +35,11 @@ function build(dir: string, boards: string[], code: string): Promise<void> {
 describe("setup code", function () {
   this.timeout(120000);
   const dir = mkdtempSync(join(tmpdir(), "edgent-code-"));
-  before(async () => {
-    await build(dir, BOARDS.map((b) => b.board), CODE);
-  });
+  // Started when mocha loads this file, so the build (about half a minute) runs on another core
+  // while the files before this one are tested; a failed build fails this hook, not the process.
+  const built = build(dir, BOARDS.map((b) => b.board), CODE);
+  built.catch(() => {});
+  before(() => built);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const b of BOARDS) {

@@ -1,13 +1,33 @@
 // Node stand-ins for what the cloud client gets from Espruino: sockets with Espruino's shape over
 // node:net, and a virtual clock whose timers keep Espruino's rules. Time only moves when a test says
-// so, and before each step the clock waits until the bytes in flight between the client and the fake
-// clouds have arrived, so a heartbeat test of 10 minutes runs in well under a second.
+// so, and before each step the clock waits until every connection between the client and the fake
+// clouds is quiet (each side has received what the other sent, no connect or close on the way), so a
+// heartbeat test of 10 minutes runs in well under a second.
 import { connect as netConnect, Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { cloudTraffic } from "../fake-cloud/server.ts";
 import type { CloudSocket } from "../../firmware/cloud/session.ts";
 
-const device = { rx: 0, tx: 0, live: 0, pending: 0, events: 0 };
+/**
+ * The device's connections (every nodeSockets() in this process): bytes written and received on
+ * each, and the local port that names it on the fake cloud's side. A record stays until both sides
+ * have seen the connection close.
+ */
+interface Link {
+  /** The socket's local port once connected (Node forgets it when the socket closes). */
+  port?: number;
+  tx: number;
+  rx: number;
+  connected: boolean;
+  ending: boolean;
+  closed: boolean;
+}
+const links = new Set<Link>();
+let deviceEvents = 0;
+function deviceEvent(): void {
+  deviceEvents++;
+  cloudTraffic.onEvent?.();
+}
 
 /** Espruino's socket error codes (reference espruino.md §4 "TCP client"). */
 function espCode(e: NodeJS.ErrnoException): number {
@@ -27,18 +47,19 @@ function espCode(e: NodeJS.ErrnoException): number {
 
 class EspSocketOverNet extends EventEmitter implements CloudSocket {
   ended = false;
-  constructor(readonly sock: Socket, private onWrite: (data: string) => void) {
+  constructor(readonly sock: Socket, private link: Link, private onWrite: (data: string) => void) {
     super();
   }
   write(data: string): boolean {
     if (this.sock.destroyed) throw new Error("This socket is closed");
     this.onWrite(data);
     this.sock.write(Buffer.from(data, "latin1"));
-    device.tx += data.length;
+    this.link.tx += data.length;
     return false; // Espruino's write always returns false
   }
   end(): void {
     this.ended = true;
+    this.link.ending = true;
     this.sock.end();
   }
 }
@@ -88,7 +109,9 @@ export function nodeSockets(now: () => number = () => 0): Sockets {
       }
       const sock = netConnect({ host, port });
       sock.setNoDelay(true);
-      const s = new EspSocketOverNet(sock, (data) => {
+      const link: Link = { tx: 0, rx: 0, connected: false, ending: false, closed: false };
+      links.add(link);
+      const s = new EspSocketOverNet(sock, link, (data) => {
         for (let i = 0; i + 5 <= data.length; ) {
           const cmd = data.charCodeAt(i);
           const len = (data.charCodeAt(i + 3) << 8) | data.charCodeAt(i + 4);
@@ -99,29 +122,25 @@ export function nodeSockets(now: () => number = () => 0): Sockets {
       });
       open++;
       created++;
-      device.live++;
-      device.pending++;
-      let connected = false;
       sock.on("connect", () => {
-        connected = true;
-        device.pending--;
-        device.events++;
+        link.port = sock.localPort;
+        link.connected = true;
+        deviceEvent();
         onConnect.call(s, s);
       });
       sock.on("data", (d: Buffer) => {
-        device.rx += d.length;
-        device.events++;
+        link.rx += d.length;
+        deviceEvent();
         s.emit("data", d.toString("latin1"));
       });
       sock.on("error", (e: NodeJS.ErrnoException) => {
-        device.events++;
+        deviceEvent();
         if (s.listenerCount("error")) s.emit("error", { code: espCode(e), message: e.message });
       });
       sock.on("close", (hadError: boolean) => {
-        if (!connected) device.pending--;
         open--;
-        device.live--;
-        device.events++;
+        link.closed = true;
+        deviceEvent();
         s.emit("close", hadError);
       });
       void tls;
@@ -130,23 +149,52 @@ export function nodeSockets(now: () => number = () => 0): Sockets {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/**
+ * True when nothing is on the way between the device and the fake clouds: every connect has
+ * succeeded or failed, each side of every connection has received all the other one wrote, and a
+ * close seen by one side has reached the other. Drops the records of connections both sides closed.
+ */
+function quiet(): boolean {
+  let still = true;
+  for (const l of links) {
+    const peer = l.port === undefined ? undefined : cloudTraffic.links.get(l.port);
+    if (l.closed) {
+      if (peer) still = false;
+      else links.delete(l);
+    } else if (!l.connected || l.ending || !peer || peer.rx !== l.tx || peer.tx !== l.rx) still = false;
+  }
+  return still;
 }
 
-/** Waits (real time) until device and fake clouds have exchanged everything written so far. */
+/**
+ * Waits (real time) until device and fake clouds are quiet and one more turn of Node's event loop
+ * brought no socket event. Between checks it sleeps until the next socket event, not for a fixed
+ * time. `maxMs` bounds the wait for a peer that is not a fake cloud of this process (the bytes
+ * would never be counted as arrived).
+ */
 export async function settle(maxMs = 400): Promise<void> {
   const start = Date.now();
   let last = -1;
   for (;;) {
     await new Promise((r) => setImmediate(r));
-    const balanced =
-      device.pending === 0 && device.tx === cloudTraffic.rx && cloudTraffic.tx === device.rx && device.live === cloudTraffic.live;
-    const mark = device.events + cloudTraffic.events + device.rx + cloudTraffic.rx;
-    if (balanced && mark === last) return;
-    if (Date.now() - start > maxMs) return; // bytes to a socket the other side already dropped never arrive
+    const mark = deviceEvents + cloudTraffic.events;
+    if (quiet()) {
+      if (mark === last) return;
+      last = mark;
+      continue;
+    }
     last = mark;
-    await sleep(balanced ? 1 : 2);
+    const left = maxMs - (Date.now() - start);
+    if (left <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, left);
+      function done() {
+        clearTimeout(timer);
+        if (cloudTraffic.onEvent === done) cloudTraffic.onEvent = undefined;
+        resolve();
+      }
+      cloudTraffic.onEvent = done;
+    });
   }
 }
 

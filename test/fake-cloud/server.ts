@@ -82,6 +82,8 @@ export interface Session {
   frames: CloudFrame[];
   open: boolean;
   socket: Socket;
+  /** Bytes received from the device and written to it on this connection. */
+  traffic: { rx: number; tx: number };
 }
 
 export interface FakeCloudOptions {
@@ -129,9 +131,19 @@ export interface FakeCloud {
 
 /**
  * Traffic of all fake clouds in this process, so a test clock can wait until the bytes a device
- * sent have arrived and been answered before it moves virtual time on.
+ * sent have arrived and been answered before it moves virtual time on: each open connection by the
+ * client's port, with the bytes received from it and sent to it; a count of socket events; and
+ * `onEvent`, which a waiter sets to hear of the next one instead of polling.
  */
-export const cloudTraffic = { rx: 0, tx: 0, live: 0, events: 0 };
+export const cloudTraffic = {
+  links: new Map<number, { rx: number; tx: number }>(),
+  events: 0,
+  onEvent: undefined as (() => void) | undefined,
+};
+function trafficEvent(): void {
+  cloudTraffic.events++;
+  cloudTraffic.onEvent?.();
+}
 
 export function frameBytes(cmd: number, id: number, body: string | Buffer, lenOverride?: number): Buffer {
   const b = typeof body === "string" ? Buffer.from(body, "latin1") : body;
@@ -163,7 +175,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const emit = (e: Omit<CloudEvent, "t">) => {
     const ev = { ...e, t: Date.now() } as CloudEvent;
     events.push(ev);
-    cloudTraffic.events++;
+    trafficEvent();
     waiters = waiters.filter((w) => (w.pred(ev) ? (w.resolve(ev), false) : true));
     opts.log?.(`[cloud] #${ev.session} ${ev.kind} ${ev.token ?? ""}${ev.status ?? ""} ${JSON.stringify(ev.body ?? "")}`);
   };
@@ -171,7 +183,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   function write(s: Session, buf: Buffer): void {
     if (!s.open || s.socket.destroyed) return;
     s.socket.write(buf);
-    cloudTraffic.tx += buf.length;
+    s.traffic.tx += buf.length;
   }
   function sendTo(s: Session, cmd: number, body: string, id = nextId()): void {
     write(s, frameBytes(cmd, id, body));
@@ -240,15 +252,17 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   }
 
   function onConnection(socket: Socket): void {
-    const s: Session = { n: sessions.length + 1, bytes: Buffer.alloc(0), frames: [], open: true, socket };
+    const s: Session = { n: sessions.length + 1, bytes: Buffer.alloc(0), frames: [], open: true, socket, traffic: { rx: 0, tx: 0 } };
+    const clientPort = socket.remotePort!;
+    cloudTraffic.links.set(clientPort, s.traffic);
     sessions.push(s);
     live.add(socket);
     socket.setNoDelay(true);
     emit({ kind: "connect", session: s.n });
     let buf = Buffer.alloc(0);
-    cloudTraffic.live++;
     socket.on("data", (d: Buffer) => {
-      cloudTraffic.rx += d.length;
+      s.traffic.rx += d.length;
+      trafficEvent();
       s.bytes = Buffer.concat([s.bytes, d]);
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 5) {
@@ -266,7 +280,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     socket.on("close", () => {
       s.open = false;
       live.delete(socket);
-      cloudTraffic.live--;
+      if (cloudTraffic.links.get(clientPort) === s.traffic) cloudTraffic.links.delete(clientPort);
       emit({ kind: "close", session: s.n });
     });
   }

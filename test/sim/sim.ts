@@ -529,7 +529,7 @@ export class Sim {
   /** Evaluate code on the device like the Web IDE console; an exception is printed and returned as an Error. */
   repl(code: string): any {
     if (!this.rt || !this.running) throw new Error('the device is not running');
-    const r = this.rt.evaluate(code, 'repl');
+    const r = this.rt.evaluate(code, 'repl', true);
     if (r.error !== undefined) {
       const e = r.error;
       if (e instanceof Error) return e;

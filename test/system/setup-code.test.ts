@@ -4,10 +4,11 @@
 // also asks for Espruino's telnet console with EDGENT_TELNET=on (default builds turn it off).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { world, BOARDS, TOKEN, HOME, provisionedFlash } from "./helpers.ts";
+import { bundleState } from "../../tools/lib/bundle.ts";
 
 const CODE = "Qx7-lamp-42k9";
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -34,9 +35,11 @@ function build(dir: string, boards: string[], code: string): Promise<void> {
 describe("setup code", function () {
   this.timeout(120000);
   const dir = mkdtempSync(join(tmpdir(), "edgent-code-"));
-  before(async () => {
-    await build(dir, BOARDS.map((b) => b.board), CODE);
-  });
+  // Started when mocha loads this file, so the build (about half a minute) runs on another core
+  // while the files before this one are tested; a failed build fails this hook, not the process.
+  const built = build(dir, BOARDS.map((b) => b.board), CODE);
+  built.catch(() => {});
+  before(() => built);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const b of BOARDS) {
@@ -173,6 +176,20 @@ describe("setup code", function () {
       });
     });
   }
+
+  describe("the build record beside the bundle", function () {
+    it("names the identity compiled in, holds the code only as a hash, and the same environment finds the bundle current", () => {
+      const env = { ...process.env, EDGENT_SETUP_CODE: CODE, EDGENT_TELNET: "on" };
+      for (const b of BOARDS) {
+        const record = readFileSync(join(dir, b.board + ".build.json"), "latin1");
+        assert.ok(!record.includes(CODE), "the build record holds the setup code itself");
+        assert.equal(JSON.parse(record).EDGENT_TELNET, "on");
+        assert.ok(readFileSync(join(dir, b.board + ".js"), "latin1").includes(JSON.parse(record).BLYNK_TEMPLATE_ID), "the bundle has the recorded template id");
+        assert.equal(bundleState(ROOT, dir, b.board, env).stale, undefined);
+        assert.match(bundleState(ROOT, dir, b.board, { ...env, EDGENT_SETUP_CODE: "" }).stale ?? "", /EDGENT_SETUP_CODE that is now unset/);
+      }
+    });
+  });
 
   describe("without a setup code (default build)", function () {
     it("runs an open access point and neither asks for nor needs a code", async () => {

@@ -1,6 +1,7 @@
 // On the real interpreter: Espruino's HTTP server keeps a connection while the client has not sent
 // its whole request, so the portal closes such connections itself (see closeStalledHttp in
-// firmware/platform/espruino.ts). Needs ESPRUINO_BIN; skipped otherwise.
+// firmware/platform/espruino.ts). Needs ESPRUINO_BIN; skipped otherwise. Soak tier: it waits 27 s of
+// real time (test/system/hostile.test.ts checks the same in the simulator's virtual time).
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect } from "node:net";

@@ -25,6 +25,7 @@ describe("stalled portal clients on the real interpreter (nodemcu bundle)", func
   it("closes clients that send nothing, half a request line, or less body than announced", async () => {
     dev = await RealDevice.start({ chip: "ESP8266", networks: [], bundle });
     await dev.waitForLog(/AP URL/, 10000);
+    await dev.waitForEvent(/^LISTEN tcp 80 /, 10000); // the log line comes just before the server listens
     const t0 = Date.now();
     const clients = ["", "GET /board_info.js", "POST /config HTTP/1.1\r\nContent-Length: 100\r\n\r\nssid=a"].map((first) => {
       const c = { first, closedAfter: -1, reply: "" };

@@ -201,15 +201,16 @@ for (const board of ["nodemcu", "wemos-d1-mini"]) {
       const refused: number[] = [];
       const answers = await pool(20, 4, async (i) => {
         for (let attempt = 0; attempt < 40; attempt++) {
+          // a 503, or a connection refused or reset while memory is short, is tried again as a phone would
           const status = await get(port, paths[i % paths.length], 30000).then((r) => r.status, () => 0);
-          if (status !== 503) return status;
+          if (status !== 503 && status !== 0) return status;
           refused.push(i);
           await sleep(250);
         }
         return 503;
       });
       assert.deepEqual(answers, answers.map(() => 200), `answers (after retries): ${answers}`);
-      console.log(`      ${refused.length} answers of 503 before the 20 were served`);
+      console.log(`      ${refused.length} answers of 503 (or refused connections) before the 20 were served`);
     });
 
     // Requests with kilobytes of headers or URL are left out: Espruino's own HTTP server keeps the
@@ -223,8 +224,10 @@ for (const board of ["nodemcu", "wemos-d1-mini"]) {
       const corpus = small.filter((_, i) => i % 2 === 0).slice(0, 100);
       assert.equal(corpus.length, 100);
       await pool(corpus.length, 4, (i) => raw(port, corpus[i].chunks));
-      await sleep(1000);
-      assert.equal((await get(port, "/board_info.json")).status, 200, "portal still serving");
+      // stalled connections hold their slots (a 503 meanwhile) until the portal closes them
+      let status = 0;
+      for (let i = 0; i < 30 && status !== 200; i++) status = await sleep(1000).then(() => get(port, "/board_info.json").then((r) => r.status, () => 0));
+      assert.equal(status, 200, "portal still serving");
       await d.stop();
       for (const slot of ["edgent.cfg0", "edgent.cfg1"]) {
         const rec = await d.readStorage(slot);

@@ -118,25 +118,19 @@ interface HttpAnswer {
 
 /** GET over node:http straight to 127.0.0.1 (the device's mapped port 80), Host as a phone on the setup network sends it. */
 export function get(port: number, urlPath: string, timeoutMs = 15000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: urlPath, timeout: timeoutMs, headers: { Host: "192.168.4.1" } }, (res) => {
-      let body = "";
-      res.setEncoding("latin1");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode || 0, body }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`GET ${urlPath}: no answer within ${timeoutMs} ms`)));
-    req.end();
-  });
+  return exchange(port, "GET", urlPath, undefined, timeoutMs);
 }
 
 /** POST of a form (application/x-www-form-urlencoded), as a phone's browser sends the setup form. */
 export function post(port: number, urlPath: string, form: string, timeoutMs = 15000): Promise<HttpAnswer> {
+  return exchange(port, "POST", urlPath, form, timeoutMs);
+}
+
+function exchange(port: number, method: string, urlPath: string, form: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const headers = { Host: "192.168.4.1", "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(form)) };
-    const req = request({ host: "127.0.0.1", port, path: urlPath, method: "POST", timeout: timeoutMs, headers }, (res) => {
+    const headers: Record<string, string> = { Host: "192.168.4.1" };
+    if (form !== undefined) Object.assign(headers, { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(form)) });
+    const req = request({ host: "127.0.0.1", port, path: urlPath, method, timeout: timeoutMs, headers }, (res) => {
       let body = "";
       res.setEncoding("latin1");
       res.on("data", (d: string) => (body += d));
@@ -144,7 +138,7 @@ export function post(port: number, urlPath: string, form: string, timeoutMs = 15
       res.on("error", reject);
     });
     req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`POST ${urlPath}: no answer within ${timeoutMs} ms`)));
+    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${timeoutMs} ms`)));
     req.end(form);
   });
 }

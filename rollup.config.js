@@ -49,7 +49,7 @@ export function constants(board) {
   const build = {
     board: board.id, chip: board.chip, dev: board.dev,
     tmplId: identity.templateId, tmplName: identity.templateName, fwVer: identity.firmwareVersion, build: stamp,
-    led: board.led, button: board.button, setupCode: identity.setupCode, telnet: identity.telnet === "on",
+    led: board.led, button: board.button, setupCode: identity.setupCode, telnet: identity.telnet === "on", tlsRequire: identity.tls === "require",
     ownPins: ownPins(board),
   };
   const out = {};

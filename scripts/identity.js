@@ -15,6 +15,7 @@ export function readIdentity(env = process.env, configFile = FILE) {
     firmwareVersion: pick("BLYNK_FIRMWARE_VERSION", "0.0.0"),
     setupCode: pick("EDGENT_SETUP_CODE", ""),
     telnet: pick("EDGENT_TELNET", "off"),
+    tls: pick("EDGENT_TLS", "auto"),
   };
   const problems = [];
   if (!/^TMPL[A-Za-z0-9]+$/.test(id.templateId))
@@ -26,6 +27,7 @@ export function readIdentity(env = process.env, configFile = FILE) {
   if (id.setupCode !== "" && !/^[\x21-\x7e]{8,63}$/.test(id.setupCode))
     problems.push("EDGENT_SETUP_CODE must be 8 to 63 printable ASCII characters without spaces (it is also the WPA2 password of the setup access point)");
   if (id.telnet !== "on" && id.telnet !== "off") problems.push(`EDGENT_TELNET "${id.telnet}" must be "on" or "off"`);
+  if (id.tls !== "auto" && id.tls !== "require") problems.push(`EDGENT_TLS "${id.tls}" must be "auto" (fall back to plain TCP when TLS keeps failing for lack of memory) or "require" (never)`);
   if (problems.length) throw new Error("Invalid device identity:\n  - " + problems.join("\n  - ") + "\n(set them in the environment or in edgent.config.json)");
   return id;
 }
@@ -42,5 +44,6 @@ export function buildRecord(id) {
     BLYNK_FIRMWARE_VERSION: id.firmwareVersion,
     EDGENT_SETUP_CODE_SHA256: id.setupCode ? createHash("sha256").update(id.setupCode).digest("hex") : "",
     EDGENT_TELNET: id.telnet,
+    EDGENT_TLS: id.tls,
   };
 }

@@ -80,7 +80,7 @@ export function formPart(k: Kernel, f: { [k: string]: string }, why: string, lis
 }
 
 /** Piece `i` of the setup status page (undefined after the last): the provisioning test's progress and outcome. */
-export function statusPart(s: { test: string; ssid: string; ip: string }, i: number): string | undefined {
+export function statusPart(s: { test: string; ssid: string; ip: string; link: string }, i: number): string | undefined {
   var t = s.test;
   var busy = t === "connecting" || t === "cloud";
   if (i < 5) return pageHead("Setup status", busy ? '<meta http-equiv="refresh" content="2">' : "", i);
@@ -96,7 +96,7 @@ export function statusPart(s: { test: string; ssid: string; ip: string }, i: num
       t === "no_dhcp" ? "Joined " + net + " but got no IP address from the router (DHCP)." :
       t === "wifi_failed" ? "Could not join " + net + "." :
       t === "token_rejected" ? "The Blynk cloud rejected the auth token (703). Check the token." :
-      t === "cloud_unreachable" ? "Joined " + net + " but could not reach the Blynk cloud (702)." :
+      t === "cloud_unreachable" ? "Joined " + net + " but could not reach the Blynk cloud (702)" + (s.link ? ": " + html(s.link) : "") + "." :
       "No setup is in progress.";
     return "<h1>Setup status</h1><p" + (busy || t === "online" ? ">" : ' class="e">') + words + "</p>";
   }

@@ -209,12 +209,12 @@ function serve(req: EspHttpReq, res: EspHttpRes, body: string): void {
   }
   if (path === "/status.json" || path === "/status") {
     // the state and the provisioning test's progress and outcome
-    var s = { test: k.t, ssid: k.ts || (k.c.n.length ? k.c.n[0].s : ""), ip: k.ti || (k.ev(Ev.JOINED) ? W.getIP().ip : "") };
+    var s = { test: k.t, ssid: k.ts || (k.c.n.length ? k.c.n[0].s : ""), ip: k.ti || (k.ev(Ev.JOINED) ? W.getIP().ip : ""), link: k.ev(Ev.WORDS) };
     if (path === "/status")
       return stream(res, 200, "text/html; charset=utf-8", function (i: number) {
         return statusPart(s, i);
       });
-    return send(res, 200, "application/json", '{"state":"' + stateName(k.s) + '","last_error":' + k.c.e + ',"test":"' + s.test + '","ssid":' + jsonString(s.ssid) + ',"ip":"' + s.ip + '","cloud":' + (k.s === State.RUNNING ? "true" : "false") + "}");
+    return send(res, 200, "application/json", '{"state":"' + stateName(k.s) + '","last_error":' + k.c.e + ',"test":"' + s.test + '","ssid":' + jsonString(s.ssid) + ',"ip":"' + s.ip + '","cloud":' + (k.s === State.RUNNING ? "true" : "false") + ',"link":' + jsonString(s.link) + "}");
   }
   if (path === "/wifi_scan.json")
     // Edgent's layout, one network per line, from the scan summary (wifi/scan.ts), a network per piece

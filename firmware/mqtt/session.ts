@@ -417,5 +417,8 @@ export function openMqtt(o: MqttOptions): Cloud {
     close: function () {
       end("", End.CLOSE);
     },
+    words: function () {
+      return o.tls ? "MQTT over TLS" : "MQTT";
+    },
   };
 }

@@ -87,6 +87,8 @@ declare const __BUILD__: {
   button: { pin: number; activeLow: boolean } | null;
   setupCode: string;
   telnet: boolean;
+  /** EDGENT_TLS=require: never fall back to plain TCP when TLS fails for lack of memory */
+  tlsRequire: boolean;
   /** Pins of the status LED and the button: ",2L,0B," (L LED, B button). */
   ownPins: string;
 };

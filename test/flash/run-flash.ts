@@ -12,7 +12,7 @@ export interface Run { code: number | null; stdout: string; stderr: string }
  */
 export function runFlash(args: string[], until?: (stdout: string) => boolean, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const base = { ...process.env };
-  for (const k of ["BLYNK_TEMPLATE_ID", "BLYNK_TEMPLATE_NAME", "BLYNK_FIRMWARE_VERSION", "EDGENT_SETUP_CODE", "EDGENT_TELNET"]) delete base[k];
+  for (const k of ["BLYNK_TEMPLATE_ID", "BLYNK_TEMPLATE_NAME", "BLYNK_FIRMWARE_VERSION", "EDGENT_SETUP_CODE", "EDGENT_TELNET", "EDGENT_TLS"]) delete base[k];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...base, ...env } });
     let stdout = "";

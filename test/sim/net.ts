@@ -36,6 +36,8 @@ export interface NetEnv {
   requireLink: boolean;
   reapAbandonedConnections: boolean;
   tls: boolean;
+  /** `short`: the heap outside the JsVars has no room for a TLS socket (stock ESP32 builds): tls.connect throws as Espruino does. */
+  tlsMemory?: { short: boolean };
   /** AP up or STA has an address: clients can reach the device. */
   linkUp(): boolean;
   /** STA has an address: the device can reach the internet. */
@@ -910,6 +912,11 @@ export class NetStack {
       }
       fail(SOCKET_ERR.TIMEOUT, ESP8266_CONNECT_TIMEOUT_MS);
       return;
+    }
+    if (c.tls && this.env.tlsMemory?.short) {
+      // network.c ssl_newSocketData: the first exception (mbedtls_ssl_setup's) is the one thrown
+      c.closeNow = true;
+      throw jsException('InternalError', 'mbedtls_ssl_setup: Not enough memory');
     }
     const [realHost, realPort] = target.split(':');
     if (c.tls) this.env.stats.tlsConnects++;

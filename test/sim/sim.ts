@@ -75,6 +75,8 @@ export class Sim {
   /** Messages Espruino prints as "ERROR: ..." (e.g. "Headers have already been sent", "no PWM channel available anymore"). */
   readonly errors: string[] = [];
   readonly world: World;
+  /** The heap TLS sockets need: `short` makes every tls.connect throw "Not enough memory" (see SimOptions.tlsShortOfMemory). */
+  readonly tlsMemory = { short: false };
   /** Number of boots (power-ons and reboots). */
   bootCount = 0;
   readonly netStats: NetStats = { tlsConnects: 0, rxBytes: 0, txBytes: 0, refused: 0, sent: [], received: [] };
@@ -180,6 +182,7 @@ export class Sim {
       throw new HaltSignal(why);
     };
     this.world = new World(opts.networks ?? []);
+    this.tlsMemory.short = !!opts.tlsShortOfMemory;
     for (const [dev, real] of Object.entries(opts.portMap ?? {})) {
       this.portPrefs.set(`tcp:${dev}`, real);
       this.portPrefs.set(`udp:${dev}`, real);
@@ -193,6 +196,7 @@ export class Sim {
       netEnvBase: {
         hosts,
         connectThrowsSync: opts.connectThrowsSync ?? this.chip === 'ESP32',
+        tlsMemory: this.tlsMemory,
         requireLink: opts.requireLink ?? true,
         reapAbandonedConnections: opts.reapAbandonedConnections ?? false,
         stats: this.netStats,

@@ -55,6 +55,8 @@ export interface SimOptions {
   storage?: FlashImage;
   /** require("tls") available. Default true on ESP32, false on ESP8266. */
   tls?: boolean;
+  /** TLS sockets fail for lack of heap ("mbedtls_ssl_setup: Not enough memory"); Sim.tlsMemory.short switches it later. */
+  tlsShortOfMemory?: boolean;
   /**
    * net.connect/tls.connect/http.request to an unreachable destination throws synchronously
    * ("Unable to locate host" / "Unable to create socket") instead of an async 'error' event.

@@ -32,8 +32,11 @@ export function provisionedFlash(over: Partial<Config> = {}): Record<string, str
   return { "edgent.cfg1": encodeRecord(1, c) };
 }
 
-/** `bundle`: another build of the board's firmware (default: dist/<board>.js). */
-export async function world(opts: { board: (typeof BOARDS)[number]; networks?: any[]; storage?: any; tokens?: string[]; bundle?: string }) {
+/**
+ * `bundle`: another build of the board's firmware (default: dist/<board>.js). `hosts`: more or other
+ * cloud mappings ("blynk.cloud:443": "refuse"); `sim`: more simulator options.
+ */
+export async function world(opts: { board: (typeof BOARDS)[number]; networks?: any[]; storage?: any; tokens?: string[]; bundle?: string; hosts?: Record<string, string>; sim?: Record<string, unknown> }) {
   const cloud = await startFakeCloud({ tokens: opts.tokens || [TOKEN] });
   const addr = "127.0.0.1:" + cloud.port;
   const sim = await Sim.boot({
@@ -41,8 +44,9 @@ export async function world(opts: { board: (typeof BOARDS)[number]; networks?: a
     chip: opts.board.chip,
     mac: opts.board.mac,
     networks: opts.networks || [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }],
-    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr },
+    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr, ...opts.hosts },
     storage: opts.storage && !(opts.storage as any).bytes ? Sim.flashWith(opts.storage, opts.board.chip) : opts.storage,
+    ...opts.sim,
   });
   return { sim, cloud };
 }

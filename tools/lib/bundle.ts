@@ -88,7 +88,8 @@ export function readRecord(distDir: string, board: string): BuildRecord | undefi
 /** The identity in one line; the setup code is a password and is never shown. */
 export function describeRecord(r: BuildRecord): string {
   return `template ${r.BLYNK_TEMPLATE_ID} ${JSON.stringify(r.BLYNK_TEMPLATE_NAME)}, firmware ${r.BLYNK_FIRMWARE_VERSION}, ` +
-    `setup code ${r.EDGENT_SETUP_CODE_SHA256 ? "set (not shown)" : "none"}, telnet ${r.EDGENT_TELNET}`;
+    `setup code ${r.EDGENT_SETUP_CODE_SHA256 ? "set (not shown)" : "none"}, telnet ${r.EDGENT_TELNET}` +
+    (r.EDGENT_TLS === "require" ? ", TLS required" : "");
 }
 
 /** The identity of edgent.config.json as shipped: no Blynk template has it. */
@@ -98,8 +99,8 @@ export function isPlaceholder(r: BuildRecord): boolean {
 
 /** Why a bundle built with `built` differs from one built with `wanted`, as "was built with ...", or undefined. */
 function identityChange(built: BuildRecord, wanted: BuildRecord): string | undefined {
-  for (const key of ["BLYNK_TEMPLATE_ID", "BLYNK_TEMPLATE_NAME", "BLYNK_FIRMWARE_VERSION", "EDGENT_TELNET"] as const)
-    if (built[key] !== wanted[key]) return `was built with ${key} ${JSON.stringify(built[key])}, not ${JSON.stringify(wanted[key])}`;
+  for (const key of ["BLYNK_TEMPLATE_ID", "BLYNK_TEMPLATE_NAME", "BLYNK_FIRMWARE_VERSION", "EDGENT_TELNET", "EDGENT_TLS"] as const)
+    if ((built[key] ?? "auto") !== (wanted[key] ?? "auto")) return `was built with ${key} ${JSON.stringify(built[key])}, not ${JSON.stringify(wanted[key])}`;
   if (built.EDGENT_SETUP_CODE_SHA256 !== wanted.EDGENT_SETUP_CODE_SHA256)
     return !built.EDGENT_SETUP_CODE_SHA256 ? "was built without EDGENT_SETUP_CODE" : !wanted.EDGENT_SETUP_CODE_SHA256 ? "was built with an EDGENT_SETUP_CODE that is now unset" : "was built with another EDGENT_SETUP_CODE";
   return undefined;

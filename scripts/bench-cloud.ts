@@ -23,7 +23,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollup, type Plugin } from "rollup";
 import typescriptPlugin from "@rollup/plugin-typescript";
-import { startFakeCloud, FakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud, FakeCloud } from "../sim/fake-cloud/server.ts";
 import { RealDevice, executable } from "../test/real/espruino.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -3,7 +3,7 @@
 //
 // What is measured, and how:
 //  - Ticks and pin writes per second: the driver against a fake clock (always), and the built
-//    bundle in the simulator when test/sim is available (QA mode shows the breathe for 5 s).
+//    bundle in the simulator when sim/ is available (QA mode shows the breathe for 5 s).
 //  - Interpreter time per tick: the firmware (dist/<board>.js) on the Espruino LINUX build
 //    (ESPRUINO_BIN, through test/real's harness), in QA mode's breathe step, with setInterval
 //    wrapped to time each LED tick (the fastest of ~100 ticks: other load on the host only adds).
@@ -84,7 +84,7 @@ async function fakeClockRates(board: BoardIo): Promise<{ tick: number; ticks: nu
 
 /** Pin writes per second of the built bundle in the simulator, during QA mode's breathe step. */
 async function simRates(board: Board): Promise<number | string> {
-  const simFile = path.join(ROOT, "test/sim/index.ts");
+  const simFile = path.join(ROOT, "sim/index.ts");
   const bundle = path.join(ROOT, "dist", board.id + ".js");
   if (!fs.existsSync(simFile)) return "no simulator";
   if (!fs.existsSync(bundle)) return "not built";

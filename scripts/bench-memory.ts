@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { request } from "node:http";
 import { RealDevice, espruinoBin } from "../test/real/espruino.ts";
-import { startFakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud } from "../sim/fake-cloud/server.ts";
 import { bundlePath, crowdedNetworks, espruinoBin1600, headroom, runFirstSetup } from "../test/real/first-setup.ts";
 
 const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";

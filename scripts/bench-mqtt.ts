@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollup, type Plugin } from "rollup";
 import typescriptPlugin from "@rollup/plugin-typescript";
-import { startFakeMqttCloud } from "../test/fake-cloud/mqtt-blynk.ts";
+import { startFakeMqttCloud } from "../sim/fake-cloud/mqtt-blynk.ts";
 import { startMosquitto, mosquittoBin, type Mosquitto } from "../test/mqtt/mosquitto.ts";
 import { RealDevice, executable } from "../test/real/espruino.ts";
 import { checkBundle, formatProblems } from "./conformance.js";

@@ -12,7 +12,7 @@
 // the module cache, sockets and servers) and the globals. The eval server and the test prelude
 // show up in the last two.
 import { RealDevice, executable } from "../test/real/espruino.ts";
-import { startFakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud } from "../sim/fake-cloud/server.ts";
 import { HOME, NETWORKS, TOKEN, get } from "../test/real/first-setup.ts";
 import { encodeRecord, defaultConfig, Flag } from "../firmware/core/config.ts";
 

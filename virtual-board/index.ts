@@ -4,9 +4,9 @@
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { Sim } from "../test/sim/index.ts";
-import { startFakeCloud, type FakeCloud } from "../test/fake-cloud/server.ts";
-import type { NetworkSpec } from "../test/sim/types.ts";
+import { Sim } from "../sim/index.ts";
+import { startFakeCloud, type FakeCloud } from "../sim/fake-cloud/server.ts";
+import type { NetworkSpec } from "../sim/types.ts";
 import { isValidToken } from "../firmware/core/config.ts";
 import { Bench, type BoardProfile, type SimDevice } from "./bench.ts";
 import { controlServer, portalServer } from "./http.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Sim } from "../sim/index.ts";
+import { Sim } from "../../sim/index.ts";
 import { Col, Pat, patternTable, patternName, levelAt, cycleMs, isWave } from "../../firmware/led/patterns.ts";
 import { panelSpec, QA_STEP_MS, waveTick } from "../../firmware/led/spec.ts";
 import { DEBOUNCE_MS } from "../../firmware/button/hold.ts";

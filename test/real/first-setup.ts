@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealDevice, executable, type MemoryInfo, type WifiNetwork } from "./espruino.ts";
-import { startFakeCloud } from "../fake-cloud/server.ts";
+import { startFakeCloud } from "../../sim/fake-cloud/server.ts";
 
 export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
 export const HOME: WifiNetwork = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };

@@ -1,6 +1,6 @@
 // Shared setup for system tests: the built bundle in the simulator, a fake Blynk cloud, a radio world.
-import { Sim } from "../sim/index.ts";
-import { startFakeCloud } from "../fake-cloud/server.ts";
+import { Sim } from "../../sim/index.ts";
+import { startFakeCloud } from "../../sim/fake-cloud/server.ts";
 import { readIdentity } from "../../scripts/identity.js";
 import { deviceName, chipIdKey } from "../../firmware/core/device-name.ts";
 import { encodeRecord, defaultConfig, Flag, Config } from "../../firmware/core/config.ts";

@@ -8,7 +8,7 @@ import { Sim } from "../sim/index.ts";
 import { startFakeCloud, type FakeCloud } from "../sim/fake-cloud/server.ts";
 import type { NetworkSpec } from "../sim/types.ts";
 import { isValidToken } from "../firmware/core/config.ts";
-import { Bench, type BoardProfile, type SimDevice } from "./bench.ts";
+import { Bench, type BoardProfile, type SimDevice } from "./workbench.ts";
 import { controlServer, portalServer } from "./http.ts";
 import { loadWorld } from "./world.ts";
 import { defaultFlashFile, loadFlash, saveFlash } from "./flash-file.ts";

@@ -1,4 +1,4 @@
-// The bench the virtual device sits on: its button, its power supply, the routers around it and the
+// The workbench the virtual device sits on: its button, its power supply, the routers around it and the
 // cloud it talks to, plus what can be seen of it (console, LED, state, stored config). Everything
 // the control page shows or changes goes through here; the HTTP layer only translates.
 import type { FakeCloud } from "../sim/fake-cloud/server.ts";

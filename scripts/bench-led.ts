@@ -33,6 +33,7 @@ import { FakeHw } from "../test/led/fake-hw.ts";
 import "../test/led/hook.ts";
 import { loadBoards, type Board } from "../test/led/boards.ts";
 import { executable } from "../test/real/espruino.ts";
+import { BOOT0_FILE, BOOT_FILE } from "../shared/names.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MANDELBROT_MS_ESP8266_80MHZ = 70;
@@ -255,7 +256,7 @@ async function realFigures(board: Board, bin: string, memBin: string): Promise<R
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "led-bench-"));
   try {
     const usage = (code: string, evalCode: string) => {
-      install(memBin, dir, { ".boot0": PRELUDE, ".bootcde": code });
+      install(memBin, dir, { [BOOT0_FILE]: PRELUDE, [BOOT_FILE]: code });
       const out = boot(memBin, dir, `setTimeout(function () { ${evalCode} setTimeout(function () { print("@@" + process.memory(true).usage); quit(); }, 1500); }, 700);`);
       if (process.env.LED_BENCH_DEBUG) console.error("usage", evalCode || "(baseline)", out);
       return Number(out[0]);

@@ -23,11 +23,12 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollup, type Plugin } from "rollup";
 import typescriptPlugin from "@rollup/plugin-typescript";
-import { startFakeCloud, FakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud, FakeCloud } from "../sim/fake-cloud/server.ts";
 import { RealDevice, executable } from "../test/real/espruino.ts";
+import { TEST_TOKEN } from "../shared/names.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const TOKEN = TEST_TOKEN;
 
 const INFO_JS =
   '{fwVer:"0.1.0",fwType:"TMPL4xxxxxxxx",build:"Jan  1 2025 12:00:00",dev:"ESP8266",tmpl:"TMPL4xxxxxxxx"}';

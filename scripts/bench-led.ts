@@ -3,7 +3,7 @@
 //
 // What is measured, and how:
 //  - Ticks and pin writes per second: the driver against a fake clock (always), and the built
-//    bundle in the simulator when test/sim is available (QA mode shows the breathe for 5 s).
+//    bundle in the simulator when sim/ is available (QA mode shows the breathe for 5 s).
 //  - Interpreter time per tick: the firmware (dist/<board>.js) on the Espruino LINUX build
 //    (ESPRUINO_BIN, through test/real's harness), in QA mode's breathe step, with setInterval
 //    wrapped to time each LED tick (the fastest of ~100 ticks: other load on the host only adds).
@@ -33,6 +33,7 @@ import { FakeHw } from "../test/led/fake-hw.ts";
 import "../test/led/hook.ts";
 import { loadBoards, type Board } from "../test/led/boards.ts";
 import { executable } from "../test/real/espruino.ts";
+import { BOOT0_FILE, BOOT_FILE } from "../shared/names.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MANDELBROT_MS_ESP8266_80MHZ = 70;
@@ -84,7 +85,7 @@ async function fakeClockRates(board: BoardIo): Promise<{ tick: number; ticks: nu
 
 /** Pin writes per second of the built bundle in the simulator, during QA mode's breathe step. */
 async function simRates(board: Board): Promise<number | string> {
-  const simFile = path.join(ROOT, "test/sim/index.ts");
+  const simFile = path.join(ROOT, "sim/index.ts");
   const bundle = path.join(ROOT, "dist", board.id + ".js");
   if (!fs.existsSync(simFile)) return "no simulator";
   if (!fs.existsSync(bundle)) return "not built";
@@ -255,7 +256,7 @@ async function realFigures(board: Board, bin: string, memBin: string): Promise<R
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "led-bench-"));
   try {
     const usage = (code: string, evalCode: string) => {
-      install(memBin, dir, { ".boot0": PRELUDE, ".bootcde": code });
+      install(memBin, dir, { [BOOT0_FILE]: PRELUDE, [BOOT_FILE]: code });
       const out = boot(memBin, dir, `setTimeout(function () { ${evalCode} setTimeout(function () { print("@@" + process.memory(true).usage); quit(); }, 1500); }, 700);`);
       if (process.env.LED_BENCH_DEBUG) console.error("usage", evalCode || "(baseline)", out);
       return Number(out[0]);

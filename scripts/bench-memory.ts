@@ -7,10 +7,11 @@
 import { fileURLToPath } from "node:url";
 import { request } from "node:http";
 import { RealDevice, espruinoBin } from "../test/real/espruino.ts";
-import { startFakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud } from "../sim/fake-cloud/server.ts";
+import { TEST_TOKEN } from "../shared/names.ts";
 import { bundlePath, crowdedNetworks, espruinoBin1600, headroom, runFirstSetup } from "../test/real/first-setup.ts";
 
-const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const TOKEN = TEST_TOKEN;
 const BOARDS = [
   { board: "nodemcu", chip: "ESP8266" as const },
   { board: "esp32-devkitc", chip: "ESP32" as const },

@@ -21,13 +21,14 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollup, type Plugin } from "rollup";
 import typescriptPlugin from "@rollup/plugin-typescript";
-import { startFakeMqttCloud } from "../test/fake-cloud/mqtt-blynk.ts";
+import { startFakeMqttCloud } from "../sim/fake-cloud/mqtt-blynk.ts";
 import { startMosquitto, mosquittoBin, type Mosquitto } from "../test/mqtt/mosquitto.ts";
 import { RealDevice, executable } from "../test/real/espruino.ts";
 import { checkBundle, formatProblems } from "./conformance.js";
+import { TEST_TOKEN } from "../shared/names.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const TOKEN = TEST_TOKEN;
 const INFO_JS = '{fwVer:"0.1.0",build:"Jan  1 2025 12:00:00",dev:"ESP8266",tmpl:"TMPL4xxxxxxxx"}';
 const NAME = "Blynk My Device-PYN6";
 

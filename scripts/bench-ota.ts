@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RealDevice, executable } from "../test/real/espruino.ts";
-import { startFakeAir } from "../test/fake-cloud/air.ts";
+import { startFakeAir } from "../sim/fake-cloud/air.ts";
 import { bundleEntry, fw } from "../test/ota/bundle.ts";
 import { otaBundle, parseOtaLine } from "../test/ota/device.ts";
 

@@ -12,9 +12,10 @@
 // the module cache, sockets and servers) and the globals. The eval server and the test prelude
 // show up in the last two.
 import { RealDevice, executable } from "../test/real/espruino.ts";
-import { startFakeCloud } from "../test/fake-cloud/server.ts";
+import { startFakeCloud } from "../sim/fake-cloud/server.ts";
 import { HOME, NETWORKS, TOKEN, get } from "../test/real/first-setup.ts";
 import { encodeRecord, defaultConfig, Flag } from "../firmware/core/config.ts";
+import { CONFIG_FILES } from "../shared/names.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -58,7 +59,7 @@ const offline = defaultConfig();
 offline.n = [{ s: "Nowhere", p: "correct horse" }];
 offline.t = TOKEN;
 offline.f = Flag.VALID | Flag.META_SENT;
-const files = phase === "offline" ? { "edgent.cfg1": encodeRecord(1, offline) } : undefined;
+const files = phase === "offline" ? { [CONFIG_FILES[1]]: encodeRecord(1, offline) } : undefined;
 const dev = await RealDevice.start({ bundle, bin, chip: "ESP8266", lean: true, debug: true, mac: "5c:cf:7f:01:02:03", networks: NETWORKS, cloud: { host: "127.0.0.1", port: cloud.port }, files });
 try {
   await dev.waitForLog(phase === "offline" ? /Connecting to WiFi: Nowhere/ : /AP SSID/, 20000);

@@ -1,8 +1,7 @@
 // The device's stored configuration as the control page shows it: decoded with the firmware's own
 // record reader, with every secret masked before it leaves this module.
-import { decodeRecord, Flag, TOKEN_FILE, type Config } from "../firmware/core/config.ts";
-
-const SLOTS = ["edgent.cfg0", "edgent.cfg1"];
+import { decodeRecord, Flag, type Config } from "../firmware/core/config.ts";
+import { CONFIG_FILES, TOKEN_FILE } from "../shared/names.ts";
 
 export interface ConfigView {
   /** Storage file holding the newest valid record. */
@@ -71,7 +70,7 @@ export function viewConfig(c: Config, file: string, seq: number): ConfigView {
 export function readStored(read: (name: string) => string | undefined, files: string[]): StoredView {
   let best: { q: number; c: Config; file: string } | undefined;
   const corrupt: string[] = [];
-  for (const name of SLOTS) {
+  for (const name of CONFIG_FILES) {
     const raw = read(name);
     if (raw === undefined) continue;
     const r = decodeRecord(raw);

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { FlashImage } from "../test/sim/types.ts";
+import type { FlashImage } from "../sim/types.ts";
 
 const FORMAT = "espruino-edgent virtual flash 1";
 

@@ -6,7 +6,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
-import { Bench, UserError } from "./bench.ts";
+import { Bench, UserError } from "./workbench.ts";
 
 const PUBLIC = new URL("./public/", import.meta.url).pathname;
 const TYPES: Record<string, string> = {

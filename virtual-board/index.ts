@@ -4,11 +4,12 @@
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { Sim } from "../test/sim/index.ts";
-import { startFakeCloud, type FakeCloud } from "../test/fake-cloud/server.ts";
-import type { NetworkSpec } from "../test/sim/types.ts";
+import { Sim } from "../sim/index.ts";
+import { startFakeCloud, type FakeCloud } from "../sim/fake-cloud/server.ts";
+import type { NetworkSpec } from "../sim/types.ts";
 import { isValidToken } from "../firmware/core/config.ts";
-import { Bench, type BoardProfile, type SimDevice } from "./bench.ts";
+import { DEMO_TOKEN } from "../shared/names.ts";
+import { Bench, type BoardProfile, type SimDevice } from "./workbench.ts";
 import { controlServer, portalServer } from "./http.ts";
 import { loadWorld } from "./world.ts";
 import { defaultFlashFile, loadFlash, saveFlash } from "./flash-file.ts";
@@ -16,7 +17,7 @@ import { bootWithAdditions, type SimAdditions } from "./sim-additions.ts";
 
 export const DEFAULT_BOARD = "esp32-devkitc";
 /** The token the fake cloud accepts unless told otherwise: fixed, so it can be kept in a QA script. */
-export const DEMO_TOKEN = "VirtualBoardDemoToken_0123456789";
+export { DEMO_TOKEN };
 export const DEFAULT_PORT = 8080;
 /** How often the flash image is compared with the saved one (wall-clock ms). */
 const FLASH_SAVE_MS = 2000;

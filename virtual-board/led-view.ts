@@ -5,7 +5,7 @@
 import { State, stateName } from "../firmware/core/state.ts";
 import { Col, Hold, Pat, cycleMs, isWave, patternFor, patternName, patternTable } from "../firmware/led/patterns.ts";
 import { INDICATE_MS, RESET_MS } from "../firmware/button/hold.ts";
-import type { PinLogEntry } from "../test/sim/types.ts";
+import type { PinLogEntry } from "../sim/types.ts";
 
 export type Rgb = [number, number, number];
 

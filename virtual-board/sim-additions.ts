@@ -7,7 +7,7 @@
 //    applied when the new pins are attached to the device, before the firmware's first read.
 // 2. Watchable pins of chip variants the simulator does not tell apart: it knows "ESP32" (classic,
 //    GPIO6-12 are the SPI flash and cannot be watched), but on the ESP32-C3 the BOOT button is GPIO9.
-import { Pins } from "../test/sim/pins.ts";
+import { Pins } from "../sim/pins.ts";
 
 export interface SimAdditions {
   /** Physical input levels, pin -> 0/1 (a live map: the bench changes it). */

@@ -1,7 +1,7 @@
 // The virtual board's radio world: the access points around the device, read from a JSON file and
 // checked here, once, so the simulator only ever sees networks a real router could offer.
 import { readFileSync } from "node:fs";
-import type { NetworkSpec } from "../test/sim/types.ts";
+import type { NetworkSpec } from "../sim/types.ts";
 
 export const DEFAULT_WORLD = new URL("./world.json", import.meta.url).pathname;
 

@@ -4,8 +4,8 @@
 // had before. Needs `npm run build` first; skipped for a board whose bundle is missing.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { Sim } from "../sim/index.ts";
-import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
+import { Sim } from "../../sim/index.ts";
+import { startFakeCloud, FakeCloud } from "../../sim/fake-cloud/server.ts";
 import { encodeRecord, decodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
 import { TOKEN, vectors, errorVectors, bytes } from "./vectors.ts";
 import { Col, Colour, Pat, patternRow, levelAt } from "../../firmware/led/patterns.ts";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { openCloud, CloudOptions, Cloud, Limit, PinApi } from "../../firmware/cloud/session.ts";
 import { Ev } from "../../firmware/kernel.ts";
 import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
-import { startFakeCloud, FakeCloud } from "../fake-cloud/server.ts";
+import { startFakeCloud, FakeCloud } from "../../sim/fake-cloud/server.ts";
 import { FakeClock, nodeSockets, memSockets, Sockets } from "./harness.ts";
 import { TOKEN, INFO, INFO_BODY, vectors, bytes } from "./vectors.ts";
 

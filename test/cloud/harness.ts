@@ -5,7 +5,7 @@
 // heartbeat test of 10 minutes runs in well under a second.
 import { connect as netConnect, Socket } from "node:net";
 import { EventEmitter } from "node:events";
-import { cloudTraffic } from "../fake-cloud/server.ts";
+import { cloudTraffic } from "../../sim/fake-cloud/server.ts";
 import type { CloudSocket } from "../../firmware/cloud/session.ts";
 
 /**

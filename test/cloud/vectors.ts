@@ -2,7 +2,9 @@
 // One list drives the codec's parse, encode, split-at-every-byte and round-trip tests, and the client
 // tests compare the bytes the fake cloud received against the same vectors.
 
-export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+import { TEST_TOKEN } from "../../shared/names.ts";
+
+export const TOKEN = TEST_TOKEN;
 
 export interface Vector {
   name: string;

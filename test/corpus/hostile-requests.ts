@@ -3,7 +3,9 @@
 // Sources of the credential vectors: WiFiManager #804 and #1370, homie-esp8266 #75, the XSS strings
 // from WiFiManager #581 / Tasmota #3967 / AutoConnect CVE-2025-50740.
 
-export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+import { TEST_TOKEN } from "../../shared/names.ts";
+
+export const TOKEN = TEST_TOKEN;
 
 export interface Expect {
   /** Acceptable HTTP statuses; 0 means "the device may close or ignore the connection". */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { startVirtualBoard, DEMO_TOKEN, DEFAULT_BOARD, type VirtualBoard } from "../../virtual-board/index.ts";
-import type { Snapshot } from "../../virtual-board/bench.ts";
+import type { Snapshot } from "../../virtual-board/workbench.ts";
 
 const BUNDLE = new URL(`../../dist/${DEFAULT_BOARD}.js`, import.meta.url).pathname;
 /** Device time per wall-clock time: the reconnects below take a few device seconds each. */

@@ -9,8 +9,9 @@
 import net from "node:net";
 import vm from "node:vm";
 import { crc32 } from "../../tools/lib/espruino.ts";
+import { MAX_STORAGE_NAME } from "../../shared/names.ts";
 
-const NAME_BYTES = 28;
+const NAME_BYTES = MAX_STORAGE_NAME;
 const HEADER = 32;
 
 interface StoredFile {

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { csvText, goodRow, HEADER, tempDir } from './helpers.ts';
+import { TEST_TOKEN } from '../../shared/names.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'tools/fleet/cli.ts');
@@ -134,7 +135,7 @@ describe('fleet CLI (tsx subprocess)', function () {
     assert.match(r.stderr, /duplicate-device-id/);
   });
   it('token --dry-run prints the steps for edgent.token and touches no port', () => {
-    const r = fleet(['token', '--port', '/dev/ttyUSB0', '--token', 'Ab3dEfGh1jKlMnOpQrStUvWxYz012345', '--dry-run']);
+    const r = fleet(['token', '--port', '/dev/ttyUSB0', '--token', TEST_TOKEN, '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /edgent\.token/);
   });
@@ -144,7 +145,7 @@ describe('fleet CLI (tsx subprocess)', function () {
     assert.match(r.stderr, /exactly 32/);
   });
   it('token --csv without a terminal needs --yes', () => {
-    const f = t.file('tokens.csv', csvText(['Auth Token', 'Serial'], [['Ab3dEfGh1jKlMnOpQrStUvWxYz012345', 'W1']]));
+    const f = t.file('tokens.csv', csvText(['Auth Token', 'Serial'], [[TEST_TOKEN, 'W1']]));
     const r = fleet(['token', '--port', '/dev/ttyUSB0', '--csv', f], '');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--yes/);

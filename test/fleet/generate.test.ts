@@ -6,6 +6,7 @@ import { generate, validateFile } from '../../tools/fleet/io/pipeline.ts';
 import { OutputFolderError, StagedDir } from '../../tools/fleet/io/output-dir.ts';
 import { createProgress } from '../../tools/fleet/io/progress.ts';
 import { csvText, decodePng, decodeSvg, goodRow, HEADER, tempDir } from './helpers.ts';
+import { TEST_TOKEN } from '../../shared/names.ts';
 
 const QUIET = { images: [] as const, labels: [] as const };
 
@@ -246,7 +247,7 @@ describe('fleet: token-only files', () => {
     const t = tempDir();
     try {
       const out = join(t.dir, 'out');
-      const res = await generate(t.file('tok.csv', csvText(['Auth Token', 'QR Token', 'Serial'], [['Ab3dEfGh1jKlMnOpQrStUvWxYz012345', 'sqr_a1', 'W-1']])), { out, orgId: '7', labels: ['a4'], pdf: false });
+      const res = await generate(t.file('tok.csv', csvText(['Auth Token', 'QR Token', 'Serial'], [[TEST_TOKEN, 'sqr_a1', 'W-1']])), { out, orgId: '7', labels: ['a4'], pdf: false });
       assert.equal(res.ok, true, JSON.stringify(res.report.issues));
       assert.deepEqual(res.files.sort(), ['labels-a4.html', 'manifest.json', 'qr-codes.csv']);
       assert.equal(decodePng(readFileSync(join(out, 'qr/blynk/sqr_a1.png'))), 'sqr_a1+7');

@@ -3,6 +3,7 @@ import { RULES, type RuleId } from '../../tools/fleet/core/rules.ts';
 import { normaliseHex } from '../../tools/fleet/core/hex.ts';
 import type { ValidationReport } from '../../tools/fleet/core/validator.ts';
 import { goodRow, HEADER, validateRows } from './helpers.ts';
+import { TEST_TOKEN } from '../../shared/names.ts';
 
 function hit(report: ValidationReport, rule: RuleId) {
   return report.issues.find((i) => i.rule === rule);
@@ -167,7 +168,7 @@ describe('fleet: validation rules (§5.1), one case each', () => {
     assert.equal(hit(r, 'org-id-format')!.severity, 'error');
   });
   it('duplicate-token: the same auth token on two rows', () => {
-    const t = 'Ab3dEfGh1jKlMnOpQrStUvWxYz012345';
+    const t = TEST_TOKEN;
     const r = validateRows(['Auth Token'], [[t], [t]]);
     assert.equal(hit(r, 'duplicate-token')!.line, 3);
   });

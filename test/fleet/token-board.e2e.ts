@@ -6,10 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeEspruino } from '../flash/fake-espruino.ts';
 import { csvText, tempDir } from './helpers.ts';
+import { TEST_TOKEN } from '../../shared/names.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'tools/fleet/cli.ts');
-const TOKENS = ['Ab3dEfGh1jKlMnOpQrStUvWxYz012345', 'Bb3dEfGh1jKlMnOpQrStUvWxYz012345'];
+const TOKENS = [TEST_TOKEN, 'Bb3dEfGh1jKlMnOpQrStUvWxYz012345'];
 
 /** Runs the CLI without blocking this process, which is where the fake board answers. */
 function fleet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -5,6 +5,7 @@ import {
   boardInspector, CONFIG_STORAGE_FILES, inspectExpression, LOG_HEADER, logLine, maskToken, runTokenBatch, TOKEN_STORAGE_FILE, TokenError, writeToken, writeTokenChecked,
   type BatchIO, type BoardInspector, type LogRecord, type StorageFile, type StorageWriter, type TokenEntry,
 } from '../../tools/fleet/core/token-batch.ts';
+import { TEST_TOKEN } from '../../shared/names.ts';
 
 /**
  * A board on a serial port, as strict as Espruino: Storage names over 27 characters and
@@ -49,7 +50,7 @@ class FakeLine {
   };
 }
 
-const TOKENS = ['Ab3dEfGh1jKlMnOpQrStUvWxYz012345', 'Bb3dEfGh1jKlMnOpQrStUvWxYz012345', 'Cb3dEfGh1jKlMnOpQrStUvWxYz01234-'];
+const TOKENS = [TEST_TOKEN, 'Bb3dEfGh1jKlMnOpQrStUvWxYz012345', 'Cb3dEfGh1jKlMnOpQrStUvWxYz01234-'];
 const entries: TokenEntry[] = TOKENS.map((token, i) => ({ line: i + 2, token, serial: `SN${i + 1}`, name: '' }));
 const target = { port: '/dev/ttyUSB0' };
 

@@ -3,17 +3,18 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Sim } from "../sim/index.ts";
+import { Sim } from "../../sim/index.ts";
 import { Col, Pat, patternTable, patternName, levelAt, cycleMs, isWave } from "../../firmware/led/patterns.ts";
 import { panelSpec, QA_STEP_MS, waveTick } from "../../firmware/led/spec.ts";
 import { DEBOUNCE_MS } from "../../firmware/button/hold.ts";
 import { encodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
 import { expected, replay, same, type Rgb, type PinWrite } from "./eye.ts";
 import { loadBoards, type Board } from "./boards.ts";
+import { TEST_TOKEN } from "../../shared/names.ts";
 
 const rows = patternTable();
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const TOKEN = TEST_TOKEN;
 /** Blink edges may land this late in the simulator's idle loop (one timer tick). */
 const EDGE_TOL_MS = 1;
 let boards: Board[] = [];

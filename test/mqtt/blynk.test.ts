@@ -6,7 +6,7 @@ import { openMqtt, MqttOptions, MqttLimit } from "../../firmware/mqtt/session.ts
 import { encodeConnect } from "../../firmware/mqtt/codec.ts";
 import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 import type { Cloud } from "../../firmware/cloud/session.ts";
-import { startFakeMqttCloud, FakeMqttCloud } from "../fake-cloud/mqtt-blynk.ts";
+import { startFakeMqttCloud, FakeMqttCloud } from "../../sim/fake-cloud/mqtt-blynk.ts";
 import { MqttClock, mqttSockets, MqttSockets, eventually } from "./harness.ts";
 import { TOKEN, hexOf } from "./vectors.ts";
 

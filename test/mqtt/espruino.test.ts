@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { bundle } from "../../scripts/bench-mqtt.ts";
 import { checkBundle } from "../../scripts/conformance.js";
 import { RealDevice, executable } from "../real/espruino.ts";
-import { startFakeMqttCloud, FakeMqttCloud } from "../fake-cloud/mqtt-blynk.ts";
+import { startFakeMqttCloud, FakeMqttCloud } from "../../sim/fake-cloud/mqtt-blynk.ts";
 import { parseBrokerUrl } from "../../firmware/mqtt/url.ts";
 import { TOKEN } from "./vectors.ts";
 

@@ -2,8 +2,9 @@
 // encode, parse, split-at-every-byte and cross-check tests: every vector is also what mqtt-packet, the
 // parser and generator of MQTT.js and Aedes, makes of the same packet (`mp`), so the two check each other.
 import type { Packet } from "../../firmware/mqtt/codec.ts";
+import { TEST_TOKEN } from "../../shared/names.ts";
 
-export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+export const TOKEN = TEST_TOKEN;
 
 /** Hex with spaces ignored -> byte string. */
 export function bytes(hex: string): string {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { request } from "node:http";
-import { startFakeAir, FakeAir } from "../fake-cloud/air.ts";
+import { startFakeAir, FakeAir } from "../../sim/fake-cloud/air.ts";
 import { withFwTag } from "../../scripts/fw-info.js";
 
 function get(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {

@@ -1,11 +1,11 @@
-// The OTA downloader inside the Espruino simulator (test/sim): the bundled test firmware
+// The OTA downloader inside the Espruino simulator (sim/): the bundled test firmware
 // (./device.ts) downloads from the fake Blynk.Air server with the simulator's http client into its
 // Storage, with Espruino's shapes (statusCode a string, 268/536-byte chunks, Storage.write with
 // offset and size) and on the simulator's virtual clock.
 import assert from "node:assert/strict";
-import { Sim } from "../sim/index.ts";
-import type { Chip } from "../sim/index.ts";
-import { startFakeAir, FakeAir, AirFaults } from "../fake-cloud/air.ts";
+import { Sim } from "../../sim/index.ts";
+import type { Chip } from "../../sim/index.ts";
+import { startFakeAir, FakeAir, AirFaults } from "../../sim/fake-cloud/air.ts";
 import { otaBundle, parseOtaLine } from "./device.ts";
 import { rng } from "./helpers.ts";
 

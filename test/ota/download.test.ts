@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer, Server } from "node:net";
 import { download, parseUrl, DownloadOptions, DownloadResult, Download } from "../../firmware/ota/download.ts";
-import { startFakeAir, FakeAir, AirFaults } from "../fake-cloud/air.ts";
+import { startFakeAir, FakeAir, AirFaults } from "../../sim/fake-cloud/air.ts";
 import { espruinoHttp, EspHttp, EspHttpOptions } from "./espruino-http.ts";
 import { withFwTag } from "../../scripts/fw-info.js";
 import { rng, toBuffer } from "./helpers.ts";

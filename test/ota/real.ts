@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RealDevice, espruinoBin, executable, SKIP_MESSAGE } from "../real/espruino.ts";
-import { startFakeAir, FakeAir } from "../fake-cloud/air.ts";
+import { startFakeAir, FakeAir } from "../../sim/fake-cloud/air.ts";
 import { withFwTag } from "../../scripts/fw-info.js";
 import { bundleEntry, fw } from "./bundle.ts";
 import { otaBundle, parseOtaLine } from "./device.ts";

@@ -27,6 +27,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BOOT0_FILE, BOOT_FILE } from "../../shared/names.ts";
 
 export const SKIP_MESSAGE = "ESPRUINO_BIN not set: skipping real-interpreter test";
 
@@ -444,9 +445,9 @@ export class RealDevice {
         fs.writeFileSync(p, data);
         files.push({ name, path: p, size: data.length });
       };
-      add(".boot0", Buffer.from(this.preludeText(), "utf8"));
+      add(BOOT0_FILE, Buffer.from(this.preludeText(), "utf8"));
       if (this.opts.lean) add("lean.nets", Buffer.from(leanNetworks(this.opts.networks ?? []), "latin1"));
-      add(".bootcde", fs.readFileSync(this.opts.bundle));
+      add(BOOT_FILE, fs.readFileSync(this.opts.bundle));
       for (const [name, data] of Object.entries(this.opts.files ?? {})) {
         add(name, typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
       }

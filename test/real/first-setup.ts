@@ -19,9 +19,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealDevice, executable, type MemoryInfo, type WifiNetwork } from "./espruino.ts";
-import { startFakeCloud } from "../fake-cloud/server.ts";
+import { startFakeCloud } from "../../sim/fake-cloud/server.ts";
+import { TEST_TOKEN } from "../../shared/names.ts";
 
-export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+export const TOKEN = TEST_TOKEN;
 export const HOME: WifiNetwork = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
 export const NETWORKS: WifiNetwork[] = [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }];
 /** The one network whose name a page or a JSON answer could get wrong. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { RealDevice, type RealDeviceOptions } from "./espruino.ts";
 import { SKIP_1600, TOKEN, HOME, bundlePath, crowdedNetworks, espruinoBin1600, get } from "./first-setup.ts";
-import { startFakeCloud, type FakeCloud } from "../fake-cloud/server.ts";
+import { startFakeCloud, type FakeCloud } from "../../sim/fake-cloud/server.ts";
 import { hostileCorpus } from "../corpus/hostile-requests.ts";
 import { encodeRecord, decodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
 

@@ -2,8 +2,8 @@
  * Shared helpers for the simulator's own tests: boot small hand-written ES5 bundles, and stop
  * them all after each test (`afterEach(stopAll)` in each describe).
  */
-import { Sim } from './index.ts';
-import type { SimOptions } from './index.ts';
+import { Sim } from '../../sim/index.ts';
+import type { SimOptions } from '../../sim/index.ts';
 
 const running: Sim[] = [];
 

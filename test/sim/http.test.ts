@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'mocha';
-import { MAX_SOCKETS } from './index.ts';
-import type { SimOptions } from './index.ts';
+import { MAX_SOCKETS } from '../../sim/index.ts';
+import type { SimOptions } from '../../sim/index.ts';
 import { START_AP, boot, stopAll } from './fixture.ts';
 
 /** Boot and let the access point come up (ESP32 reports AP_START after a few ms). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'mocha';
-import { Sim, lintBundle } from './index.ts';
+import { Sim, lintBundle } from '../../sim/index.ts';
 import { HOME, boot, lines, stopAll } from './fixture.ts';
 
 describe('sim boot, reboot and power', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'mocha';
-import { Sim } from './index.ts';
+import { Sim } from '../../sim/index.ts';
 import { boot, stopAll } from './fixture.ts';
 
 const S = 'var S = require("Storage");\n';

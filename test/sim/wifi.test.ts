@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'mocha';
-import { BEACON_LOSS_MS, DHCP_TIMEOUT_MS, NOT_FOUND_MS, SCAN_MS } from './index.ts';
+import { BEACON_LOSS_MS, DHCP_TIMEOUT_MS, NOT_FOUND_MS, SCAN_MS } from '../../sim/index.ts';
 import { HOME, boot, lines, stopAll } from './fixture.ts';
 
 const W = `var W = require("Wifi");

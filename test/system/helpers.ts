@@ -1,11 +1,12 @@
 // Shared setup for system tests: the built bundle in the simulator, a fake Blynk cloud, a radio world.
-import { Sim } from "../sim/index.ts";
-import { startFakeCloud } from "../fake-cloud/server.ts";
+import { Sim } from "../../sim/index.ts";
+import { startFakeCloud } from "../../sim/fake-cloud/server.ts";
 import { readIdentity } from "../../scripts/identity.js";
 import { deviceName, chipIdKey } from "../../firmware/core/device-name.ts";
 import { encodeRecord, defaultConfig, Flag, Config } from "../../firmware/core/config.ts";
+import { CONFIG_FILES, TEST_TOKEN } from "../../shared/names.ts";
 
-export const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+export const TOKEN = TEST_TOKEN;
 export const OTHER_TOKEN = "Zz3dEfGh1jKlMnOpQrStUvWxYz012345";
 export const HOME = { ssid: "HomeNet", password: "correct horse", rssi: -48, channel: 6 };
 export const BOARDS = [
@@ -29,7 +30,7 @@ export function provisionedFlash(over: Partial<Config> = {}): Record<string, str
   c.t = TOKEN;
   c.f = Flag.VALID | Flag.META_SENT;
   Object.assign(c, over);
-  return { "edgent.cfg1": encodeRecord(1, c) };
+  return { [CONFIG_FILES[1]]: encodeRecord(1, c) };
 }
 
 /**

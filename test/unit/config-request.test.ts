@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { parseConfigRequest, Pending } from "../../firmware/ap-portal/config-request.ts";
+import { TEST_TOKEN } from "../../shared/names.ts";
 
-const TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";
+const TOKEN = TEST_TOKEN;
 const ok = (f: Record<string, string>, factory = "") => {
   const r = parseConfigRequest(f, factory);
   assert.equal(typeof r, "object", String(r));

@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { EspruinoCliError, DEFAULT_BAUD, type Restart } from "../lib/espruino.ts";
-import { flash, CONFIG_FILES, TOKEN_FILE, WIFI_FILE } from "./flash.ts";
+import { flash } from "./flash.ts";
+import { BOOT_FILE, CONFIG_FILES, TOKEN_FILE, WIFI_FILE } from "../../shared/names.ts";
 import { loadProfiles } from "../lib/bundle.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -19,7 +20,7 @@ function parseBaud(v: string): number {
 
 const program = new Command()
   .name("npm run flash --")
-  .description("Build a board's firmware bundle, store it on an Espruino board as .bootcde, restart it and show its console.")
+  .description(`Build a board's firmware bundle, store it on an Espruino board as ${BOOT_FILE}, restart it and show its console.`)
   .requiredOption("--board <id>", `board profile from boards/ (${loadProfiles(ROOT).map((b) => b.id).join(", ")})`)
   .option("--port <port>", "serial port (/dev/ttyUSB0, /dev/cu.usbserial-*, COM3) or tcp://host[:port] for Espruino's telnet console (port 23 by default)")
   .option("--baud <rate>", "serial baud rate", parseBaud, DEFAULT_BAUD)

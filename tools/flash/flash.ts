@@ -12,13 +12,8 @@ import {
   bundleState, buildCommand, buildNames, chipOfBuild, chipOfProfile, describeRecord, findProfile, isPlaceholder, loadProfiles,
   readRecord, runBuild, wantedRecord, type BoardProfile, type BundleState,
 } from "../lib/bundle.ts";
+import { BOOT_FILE, CONFIG_FILES, TOKEN_FILE, WIFI_FILE } from "../../shared/names.ts";
 
-export const BOOT_FILE = ".bootcde";
-/** Espruino's saved WiFi settings: restored after the boot code runs, so it would fight the firmware. */
-export const WIFI_FILE = ".wificfg";
-/** The firmware's two alternating config slots and the factory token (firmware/core/config.ts). */
-export const CONFIG_FILES = ["edgent.cfg0", "edgent.cfg1"];
-export const TOKEN_FILE = "edgent.token";
 /** Storage kept free beside the bundle for the config slots, one rewrite in flight and the token. */
 export const CONFIG_HEADROOM = 2048;
 
@@ -145,7 +140,7 @@ export async function flash(o: FlashOptions, io: FlashIO): Promise<void> {
     let steps = await storeBundle(target, bundle ?? Buffer.from("(bundle)"), { ...writeOpts, dryRun: true });
     if (!bundle) // not built yet: its length and CRC32 are unknown
       steps = steps.map((s) => s.startsWith(`  ${BOOT_FILE} <- `) ? `  ${BOOT_FILE} <- file0: the built bundle, sent as require("Storage").write() chunks of 1024 bytes`
-        : s.replace(/\{"\.bootcde":\[\d+,\d+\]\}/, '{".bootcde":[<length>,<crc32>]}'));
+        : s.replace(new RegExp(`\\{"${BOOT_FILE.replace(/\./g, "\\.")}":\\[\\d+,\\d+\\]\\}`), `{"${BOOT_FILE}":[<length>,<crc32>]}`));
     say(`3. write   ${steps[0]}`);
     for (const s of steps.slice(1)) say(`        ${s}`);
   } else {

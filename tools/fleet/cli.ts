@@ -24,6 +24,7 @@ import { abortAllStaged, OutputFolderError } from './io/output-dir.ts';
 import { formatIssue, generate, validateFile, type FileValidateOptions, type ImageFormat } from './io/pipeline.ts';
 import { FleetInputError, openCsv } from './io/read-csv.ts';
 import type { PaperId } from './core/labels.ts';
+import { TOKEN_FILE } from '../../shared/names.ts';
 
 class UsageError extends Error {}
 
@@ -419,7 +420,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-errors <n>', 'how many validation messages to print', positiveInt, 50)
     .action(run(cmdReprovision));
 
-  program.command('token').description('write a Blynk auth token into a board\'s Storage (edgent.token), one board or a batch from a CSV')
+  program.command('token').description(`write a Blynk auth token into a board's Storage (${TOKEN_FILE}), one board or a batch from a CSV`)
     .option('-p, --port <port>', 'serial port of the board, e.g. /dev/ttyUSB0')
     .option('-b, --baud <n>', 'baud rate', positiveInt)
     .option('--token <token>', 'the 32-character auth token ("-" reads it from stdin)')

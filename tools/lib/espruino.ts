@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync, accessSync, 
 import net from "node:net";
 import { tmpdir, platform } from "node:os";
 import { delimiter, join } from "node:path";
+import { BOOT_FILE, MAX_STORAGE_NAME } from "../../shared/names.ts";
 
 export interface EspruinoTarget {
   port: string; // /dev/ttyUSB0, COM3, or tcp://host:port (Espruino's telnet console)
@@ -38,8 +39,6 @@ export class EspruinoCliError extends Error {
 }
 
 export const DEFAULT_BAUD = 115200;
-/** Longest Storage file name; longer names are silently truncated by the firmware. */
-export const MAX_STORAGE_NAME = 28;
 /** Storage file header size; every file occupies header + data rounded up to 4 bytes. */
 export const STORAGE_HEADER = 32;
 export const MARKER = "@@EDGENT";
@@ -514,7 +513,7 @@ function probeExpression(files: string[]): string {
 }
 
 /** Reads process.env.BOARD/VERSION, the Storage statistics and the sizes of `files` (to know what a rewrite frees). */
-export async function probeBoard(target: EspruinoTarget, files: string[] = [".bootcde"], opts: StepOptions = {}): Promise<{ info?: BoardInfo; steps: string[] }> {
+export async function probeBoard(target: EspruinoTarget, files: string[] = [BOOT_FILE], opts: StepOptions = {}): Promise<{ info?: BoardInfo; steps: string[] }> {
   const { value, steps } = await evaluate(target, probeExpression(files), opts);
   if (opts.dryRun) return { steps };
   const v = value as { b?: string; v?: string; t?: number; f?: number; x?: number; c?: Record<string, number> } | undefined;
@@ -623,7 +622,7 @@ export async function writeStorageFiles(target: EspruinoTarget, files: { name: s
 
 /** Stores a firmware bundle as `.bootcde` (what `--storage .bootcde:-` and the Web IDE's "save to flash" produce). */
 export function storeBundle(target: EspruinoTarget, bundle: string | Uint8Array, opts: WriteOptions = {}): Promise<string[]> {
-  return writeStorageFiles(target, [{ name: ".bootcde", content: bundle }], opts);
+  return writeStorageFiles(target, [{ name: BOOT_FILE, content: bundle }], opts);
 }
 
 /** Erases Storage files (missing ones are fine); restart "none" by default. */

@@ -16,14 +16,15 @@
  */
 import type { EspruinoTarget } from '../../lib/espruino.ts';
 import { csvHeaderLine, csvLine, type CsvColumn } from './csv-write.ts';
+import { CONFIG_FILES, TOKEN_FILE } from '../../../shared/names.ts';
 
-/** Storage file name agreed with the firmware (TOKEN_FILE in firmware/core/config.ts). */
-export const TOKEN_STORAGE_FILE = 'edgent.token';
+/** Storage file name agreed with the firmware (shared/names.ts; firmware/core/config.ts). */
+export const TOKEN_STORAGE_FILE = TOKEN_FILE;
 /**
  * The firmware's two alternating config slots (firmware/core/config.ts). A stored config
  * with a token wins over the factory token, so --overwrite erases them.
  */
-export const CONFIG_STORAGE_FILES: readonly string[] = ['edgent.cfg0', 'edgent.cfg1'];
+export const CONFIG_STORAGE_FILES: readonly string[] = CONFIG_FILES;
 /** Edgent's portal pattern for an auth token (ConfigMode.h). */
 export const AUTH_TOKEN_PATTERN = /^[-_a-zA-Z0-9]{32}$/;
 

@@ -1,13 +1,13 @@
-// The bench the virtual device sits on: its button, its power supply, the routers around it and the
+// The workbench the virtual device sits on: its button, its power supply, the routers around it and the
 // cloud it talks to, plus what can be seen of it (console, LED, state, stored config). Everything
 // the control page shows or changes goes through here; the HTTP layer only translates.
-import type { FakeCloud } from "../test/fake-cloud/server.ts";
-import type { FlashImage, NetworkSpec, PinLogEntry } from "../test/sim/types.ts";
+import type { FakeCloud } from "../sim/fake-cloud/server.ts";
+import type { FlashImage, NetworkSpec, PinLogEntry } from "../sim/types.ts";
 import { LedTracker, classify, expectedPattern, patternLabel, monoColour, type LedBoard, type Observed, type Rgb } from "./led-view.ts";
 import { readStored, type StoredView } from "./config-view.ts";
 import type { SimAdditions } from "./sim-additions.ts";
 
-/** The parts of the simulator (test/sim, `Sim`) the bench uses. */
+/** The parts of the simulator (sim/, `Sim`) the bench uses. */
 export interface SimDevice {
   now(): number;
   readonly bootCount: number;

@@ -10,9 +10,10 @@
 import { fromBytes, jsException, toBytes } from './bytes.ts';
 import type { Host } from './host.ts';
 import { parseLiberal, stringifyCompact } from './json.ts';
+import { MAX_STORAGE_NAME } from '../shared/names.ts';
 
 const HEADER = 32;
-const NAME_LEN = 28;
+const NAME_LEN = MAX_STORAGE_NAME;
 const ALIGN = 4;
 const WORD_UNSET = 0xffffffff;
 export const PAGE_SIZE = 4096;

@@ -1150,7 +1150,16 @@ export class NetStack {
     for (const u of this.udps.slice()) {
       if (u.closed || !u.sock) continue;
       const m = u.inbox.shift();
-      if (m) {
+      if (m && m.msg.length === 0 && this.env.chip === 'ESP32') {
+        // network_esp32.c net_esp32_recv: recv() giving 0 bytes reads as "closed" (-1), and
+        // socketserver.c then closes the socket when an answer is waiting to go out (otherwise
+        // it only skips the datagram): one empty datagram at the wrong moment ends a UDP server
+        this.moved++;
+        if (u.outbox.length) {
+          u.obj.close();
+          continue;
+        }
+      } else if (m) {
         this.moved++;
         if (this.env.chip === 'ESP8266' && m.msg.length > this.chunkSize) {
           // "Recv too long (UDP)": dropped

@@ -275,11 +275,26 @@ function apUp(ip: string): void {
   // the timeout above starts once a request's headers are in; this one covers the time before
   sweep = setInterval(closeStalledHttp, REQUEST_TIMEOUT / 2, REQUEST_TIMEOUT);
   dns = udpBind(53, onDns);
+  dns.on("close", onDnsClosed);
+}
+
+/**
+ * Espruino's ESP32 socket layer reads an empty datagram as a closed socket, and closes the DNS
+ * socket when that happens while an answer is going out: bind again, or phones lose the sign-in sheet.
+ */
+function onDnsClosed(this: EspDgramSocket): void {
+  if (closed || this !== dns) return;
+  k.log("Captive DNS socket closed by the network stack: opening it again");
+  dns = udpBind(53, onDns);
+  dns.on("close", onDnsClosed);
 }
 
 function onDns(msg: string, rinfo: { address: string; port: number }): void {
   var answer = dnsReply(msg, apIp);
-  if (answer && dns) dns.send(answer, rinfo.port, rinfo.address);
+  try {
+    // a datagram queued before its socket closed finds the socket gone (onDnsClosed): the phone asks again
+    if (answer && dns) dns.send(answer, rinfo.port, rinfo.address);
+  } catch (e) {}
 }
 
 function onJoined(): void {

@@ -51,6 +51,8 @@ export interface TestDevice {
   /** the setup access point: up, and its SSID */
   ap(): Promise<{ up: boolean; ssid?: string }>;
   storageNames(): Promise<string[]>;
+  /** the firmware's own Storage files (not Espruino's dot files) and their contents */
+  flash(): Promise<Record<string, string>>;
   /** power off and on again, flash kept */
   powerCycle(): Promise<void>;
   /** the device's captive DNS, as a host UDP port */
@@ -79,7 +81,18 @@ export const skippedReal = new Set<string>();
  * describe() once per board and backend. In fn, `dev(opts)` boots a device on that backend (stopped
  * after each test). A test that cannot run on the real side says why in its name and uses simOnly().
  */
-export function systemSuite(title: string, fn: (ctx: { board: Board; backend: Backend; boot: (o?: Omit<BootOptions, "board">) => Promise<TestDevice> }) => void): void {
+export interface SuiteContext {
+  board: Board;
+  backend: Backend;
+  /** boots a device for this test (stopped after it) */
+  boot: (o?: Omit<BootOptions, "board">) => Promise<TestDevice>;
+  /** one device for every test of the suite: booted before the first, stopped after the last */
+  shared: (o?: Omit<BootOptions, "board">) => () => TestDevice;
+  /** a test that runs in the simulator only; `why` goes into its name, and the real backend lists it as pending */
+  simOnly: (title: string, why: string, fn: () => Promise<void>) => void;
+}
+
+export function systemSuite(title: string, fn: (ctx: SuiteContext) => void): void {
   for (const board of BOARDS) {
     const backends = backendsFor(board);
     if (backends.length === 1) skippedReal.add(board.chip === "ESP32" ? "ESP32 profiles (set ESPRUINO_BIN)" : "ESP8266 profiles (set ESPRUINO_BIN_1600)");
@@ -100,6 +113,17 @@ export function systemSuite(title: string, fn: (ctx: { board: Board; backend: Ba
             live.push(d);
             return d;
           },
+          shared: (o = {}) => {
+            let d: TestDevice | undefined;
+            before(async () => {
+              d = await bootDevice(backend, { ...o, board });
+            });
+            after(async () => {
+              await d?.stop();
+            });
+            return () => d!;
+          },
+          simOnly: (t, why, body) => (backend === "sim" ? it(`${t} [simulator only: ${why}]`, body) : it.skip(`${t} [simulator only: ${why}]`)),
         });
       });
     }
@@ -154,6 +178,7 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     repl: async (expr) => JSON.parse(sim.repl("JSON.stringify(" + expr + ")") ?? "null"),
     ap: async () => ({ up: sim.wifi.apRunning(), ssid: sim.wifi.apSsid() }),
     storageNames: async () => sim.storage.list(),
+    flash: async () => Object.fromEntries(sim.storage.list().filter((n: string) => !n.startsWith(".")).map((n: string) => [n, sim.storage.read(n)])),
     async powerCycle() {
       sim.powerCut();
       await sim.powerOn();
@@ -217,6 +242,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     repl: async (expr) => JSON.parse(await dev.eval(expr)),
     ap: async () => apState(),
     storageNames: () => dev.listStorage(),
+    flash: async () => JSON.parse(JSON.parse(await dev.eval('(function(){var S=require("Storage"),o={};S.list().forEach(function(n){if(n[0]!==".")o[n]=S.read(n);});return JSON.stringify(o);})()'))),
     powerCycle: () => dev.restart(),
     dnsPort: () => dev.udpPort(53),
     errors: () => dev.errors(),

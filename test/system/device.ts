@@ -21,7 +21,7 @@ export type Board = (typeof BOARDS)[number];
 export interface BootOptions {
   board: Board;
   /** networks in range (default HomeNet and a neighbour) */
-  networks?: { ssid: string; password: string; rssi: number; channel: number }[];
+  networks?: { ssid: string; password: string; rssi: number; channel: number; joinDelayMs?: number }[];
   /** Storage files before boot ("edgent.cfg1": encodeRecord(...)) */
   files?: Record<string, string>;
   tokens?: string[];
@@ -57,6 +57,16 @@ export interface TestDevice {
   powerCycle(): Promise<void>;
   /** the device's captive DNS, as a host UDP port */
   dnsPort(): number;
+  /** the device's address on the home network, undefined when it has none */
+  staIp(): Promise<string | undefined>;
+  /** SSIDs the device asked the radio to join, in order */
+  joins(): string[];
+  /** the host port that reaches the device's port 80 now (the simulator throws when nothing listens) */
+  httpHostPort(): number;
+  /** a TCP connection to a host port: "accepted" or "refused" */
+  knock(hostPort: number): Promise<string>;
+  /** the simulator itself, for assertions only it can make (undefined on the real backend) */
+  sim?: any;
   /** interpreter errors printed so far (Uncaught ..., OUT OF MEMORY) */
   errors(): string[];
   stop(): Promise<void>;
@@ -184,6 +194,11 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
       await sim.powerOn();
     },
     dnsPort: () => sim.udpPort(53),
+    staIp: async () => sim.wifi.staIp(),
+    joins: () => sim.wifi.log.filter((c: any) => c.call === "connect").map((c: any) => c.args[0]),
+    httpHostPort: () => sim.httpPort(80),
+    knock: (port) => knock(d, port),
+    sim,
     errors: () => sim.uncaught.map(String).concat(sim.console.filter((l: string) => /^Uncaught|OUT OF MEMORY|LOW_MEMORY/.test(l))),
     async stop() {
       sim.stop();
@@ -203,6 +218,8 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     networks: (o.networks || DEFAULT_NETWORKS).map((n) => ({ ssid: n.ssid, password: n.password, rssi: n.rssi, channel: n.channel })),
     cloud: { host: "127.0.0.1", port: cloud.port },
     files: o.files,
+    // a join takes as long as the slowest network says (the real prelude has one delay for all)
+    timing: { connect: Math.max(200, ...(o.networks || []).map((n) => n.joinDelayMs || 0)) },
     // the ESP8266 model has 1600 JsVars: the lean prelude, which leaves the firmware its room
     lean: esp8266,
     pins: !esp8266,
@@ -245,6 +262,13 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     flash: async () => JSON.parse(JSON.parse(await dev.eval('(function(){var S=require("Storage"),o={};S.list().forEach(function(n){if(n[0]!==".")o[n]=S.read(n);});return JSON.stringify(o);})()'))),
     powerCycle: () => dev.restart(),
     dnsPort: () => dev.udpPort(53),
+    async staIp() {
+      const ip = JSON.parse(await dev.eval('require("Wifi").getIP().ip'));
+      return ip && ip !== "0.0.0.0" ? ip : undefined;
+    },
+    joins: () => dev.events.filter((e) => e.startsWith("WIFI connect ")).map((e) => JSON.parse(e.slice(13))),
+    httpHostPort: () => dev.httpPort(80),
+    knock: (port) => knock(d, port),
     errors: () => dev.errors(),
     async stop() {
       await dev.cleanup();
@@ -252,6 +276,17 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     },
   };
   return d;
+}
+
+/** Tries a TCP connection to a local port while the device runs: "refused", "accepted" or "error CODE". */
+async function knock(d: TestDevice, port: number): Promise<string> {
+  let result = "";
+  const s = connect(port, "127.0.0.1");
+  s.on("connect", () => (result = "accepted"));
+  s.on("error", (e: NodeJS.ErrnoException) => (result ||= e.code === "ECONNREFUSED" ? "refused" : "error " + e.code));
+  await d.until(() => result !== "", 3000);
+  s.destroy();
+  return result;
 }
 
 /** An HTTP exchange with the interpreter's port 80, as the simulator's fetch() does it. */

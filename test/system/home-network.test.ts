@@ -9,14 +9,13 @@
 // (testing a new config, or the grace period after it), the portal refuses /config and /reset
 // from anyone.
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { world, BOARDS, TOKEN, OTHER_TOKEN, HOME, provisionedFlash } from "./helpers.ts";
+import { systemSuite, type TestDevice } from "./device.ts";
 
 const state = (sim: any) => JSON.parse(sim.repl("JSON.stringify(edgent.status())") as string).state;
-const testOutcome = (sim: any) => JSON.parse(sim.repl("JSON.stringify(edgent.status())") as string).test;
-const listening = (sim: any) => sim.sockets().filter((s: any) => /server|udp/.test(s.type));
-
-/** Tries a TCP connection to a real local port while the device runs: "refused" or "accepted". */
+/** Tries a TCP connection to a real local port while the simulated device runs: "refused" or "accepted". */
 async function knock(sim: any, port: number): Promise<string> {
   let result = "";
   const s = connect(port, "127.0.0.1");
@@ -26,44 +25,119 @@ async function knock(sim: any, port: number): Promise<string> {
   s.destroy();
   return result;
 }
+const listening = (sim: any) => sim.sockets().filter((s: any) => /server|udp/.test(s.type));
 
+/** Whether anything answers a DNS query on the device's port 53 within 2 s of device time. */
+async function dnsAnswers(d: TestDevice, port: number | undefined): Promise<boolean> {
+  if (!port) return false;
+  const sock = createSocket("udp4");
+  let got = false;
+  sock.on("message", () => (got = true));
+  sock.on("error", () => {});
+  sock.send(Buffer.from("abcd0100000100000000000001780000010001", "hex"), port, "127.0.0.1");
+  await d.until(() => got, 2000);
+  sock.close();
+  return got;
+}
+
+systemSuite("no setup endpoints on the home network", ({ boot }) => {
+  it("has nothing listening on port 80 or 53 once online as a station", async () => {
+    const d = await boot({ files: provisionedFlash() });
+    assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));
+    await d.advance(15000);
+    assert.equal((await d.ap()).up, false);
+    assert.ok(await d.staIp());
+    if (d.sim) {
+      assert.throws(() => d.sim.httpPort(80), /nothing listens on device TCP port 80/);
+      assert.throws(() => d.sim.udpPort(53), /no UDP socket bound to device port 53/);
+      assert.deepEqual(listening(d.sim), []);
+      // Espruino's telnet console is a REPL without a password: a default build turns it off
+      assert.equal(d.sim.telnet, "off");
+    } else {
+      assert.equal(await d.knock(d.httpHostPort()), "refused", "nothing on port 80");
+      assert.equal(await dnsAnswers(d, d.dnsPort()), false, "no captive DNS");
+    }
+  });
+
+  it("closes the portal after setup: its port refuses connections and DNS is gone", async () => {
+    const d = await boot();
+    assert.ok(await d.portal());
+    const port = d.httpHostPort();
+    const dns = d.dnsPort();
+    assert.equal(await d.knock(port), "accepted");
+    assert.equal(await dnsAnswers(d, dns), true);
+    await d.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
+    assert.ok(await d.waitForLog(/=> RUNNING/, 60000));
+    assert.ok(await d.until(async () => !(await d.ap()).up, 20000), "access point closed after the grace period");
+    assert.equal(await d.knock(port), "refused");
+    assert.equal(await dnsAnswers(d, dns), false);
+    if (d.sim) assert.deepEqual(listening(d.sim), []);
+  });
+
+  it("leaves the home network when the cloud rejects its token, and takes a new one through the portal", async () => {
+    const d = await boot({ files: provisionedFlash(), tokens: [TOKEN, OTHER_TOKEN] });
+    const cloud = d.cloud;
+    assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));
+    cloud.invalidate(TOKEN); // the device was deleted in the console
+    cloud.closeSockets();
+    assert.ok(await d.until(async () => (await d.ap()).up, 60000), "portal open");
+    assert.ok(await d.portal());
+    await d.advance(1000);
+    assert.equal(await d.staIp(), undefined, "no home-network address while the portal is open");
+    const r = await d.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + OTHER_TOKEN);
+    assert.equal(r.status, 200, r.body);
+    assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));
+    assert.equal(cloud.logins[cloud.logins.length - 1].token, OTHER_TOKEN);
+  });
+
+  it("refuses /config and /reset while it holds a home-network address during setup", async () => {
+    const d = await boot();
+    const cloud = d.cloud;
+    assert.ok(await d.portal());
+    cloud.silent(true); // the cloud never answers: the test stays in its cloud phase, joined to HomeNet
+    await d.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
+    assert.ok(await d.until(async () => (await d.status()).test === "cloud", 30000));
+    assert.ok(await d.staIp());
+    const flash = await d.flash();
+    const other = await d.fetch("/config?ssid=Neighbour&pass=whatever1&blynk=" + TOKEN);
+    assert.equal(other.status, 409, other.body);
+    assert.match(JSON.parse(other.body).msg, /joined to a WiFi network/);
+    const reset = await d.fetch("/reset");
+    assert.equal(reset.status, 409, reset.body);
+    const reboot = await d.fetch("/reboot");
+    assert.equal(reboot.status, 409, reboot.body);
+    await d.advance(1000);
+    assert.equal((await d.status()).test, "cloud", "the test goes on");
+    assert.deepEqual(await d.flash(), flash, "nothing stored or erased");
+
+    // the test gives up and leaves the network: the portal takes a new config again
+    assert.ok(await d.until(async () => (await d.status()).test === "cloud_unreachable", 60000));
+    assert.ok(await d.until(async () => (await d.staIp()) === undefined, 3000), "left HomeNet");
+    cloud.silent(false);
+    const again = await d.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
+    assert.equal(again.status, 200, again.body);
+    assert.ok(await d.until(async () => (await d.status()).test === "online", 60000));
+
+    // the grace period: setup network still up so the phone can read the outcome, device on HomeNet
+    assert.equal((await d.ap()).up, true);
+    assert.equal((await d.fetch("/config?ssid=Neighbour&pass=whatever1&blynk=" + TOKEN)).status, 409);
+    assert.equal((await d.fetch("/reset")).status, 409);
+    assert.equal(JSON.parse((await d.fetch("/status.json")).body).test, "online", "the phone still reads the outcome");
+    await d.advance(15000);
+    assert.equal((await d.status()).state, "RUNNING");
+    assert.equal((await d.status()).ssid, HOME.ssid);
+  });
+});
+
+// Minutes of device time offline: virtual time only (the real interpreter would need 6 minutes).
 for (const b of BOARDS) {
-  describe(`no setup endpoints on the home network on ${b.board}`, function () {
+  describe(`no setup endpoints on the home network on ${b.board} [simulator only: 6 minutes offline]`, function () {
     this.timeout(120000);
     let env: Awaited<ReturnType<typeof world>>;
     afterEach(async () => {
       env?.sim.stop();
       await env?.cloud.close();
     });
-
-    it("has nothing listening on port 80 or 53 once online as a station", async () => {
-      env = await world({ board: b, storage: provisionedFlash() });
-      const { sim } = env;
-      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
-      await sim.advance(60000);
-      assert.equal(sim.wifi.mode(), "sta");
-      assert.ok(sim.wifi.staIp());
-      assert.throws(() => sim.httpPort(80), /nothing listens on device TCP port 80/);
-      assert.throws(() => sim.udpPort(53), /no UDP socket bound to device port 53/);
-      assert.deepEqual(listening(sim), []);
-      // Espruino's telnet console is a REPL without a password: a default build turns it off
-      assert.equal(sim.telnet, "off");
-    });
-
-    it("closes the portal after setup: its port refuses connections and DNS is gone", async () => {
-      env = await world({ board: b });
-      const { sim } = env;
-      await sim.advance(3000);
-      const port = sim.httpPort(80);
-      assert.equal(await knock(sim, port), "accepted");
-      await sim.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
-      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
-      await sim.advance(15000);
-      assert.equal(sim.wifi.apRunning(), false);
-      assert.equal(await knock(sim, port), "refused");
-      assert.deepEqual(listening(sim), []);
-    });
-
     it("opens the offline portal only without a home-network address and closes it before going online", async () => {
       env = await world({ board: b, networks: [{ ...HOME, up: false }], storage: provisionedFlash() });
       const { sim } = env;
@@ -87,57 +161,5 @@ for (const b of BOARDS) {
       assert.equal(await knock(sim, port), "refused");
     });
 
-    it("leaves the home network when the cloud rejects its token, and takes a new one through the portal", async () => {
-      env = await world({ board: b, storage: provisionedFlash(), tokens: [TOKEN, OTHER_TOKEN] });
-      const { sim, cloud } = env;
-      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
-      cloud.invalidate(TOKEN); // the device was deleted in the console
-      cloud.closeSockets();
-      assert.ok(await sim.until(() => sim.wifi.apRunning(), 60000), "portal open");
-      await sim.advance(1000);
-      assert.equal(sim.wifi.staIp(), undefined, "no home-network address while the portal is open");
-      const r = await sim.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + OTHER_TOKEN);
-      assert.equal(r.status, 200, r.body);
-      assert.ok(await sim.until(() => state(sim) === "RUNNING", 60000));
-      assert.equal(cloud.logins[cloud.logins.length - 1].token, OTHER_TOKEN);
-    });
-
-    it("refuses /config and /reset while it holds a home-network address during setup", async () => {
-      env = await world({ board: b });
-      const { sim, cloud } = env;
-      await sim.advance(3000);
-      cloud.silent(true); // the cloud never answers: the test stays in its cloud phase, joined to HomeNet
-      await sim.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
-      assert.ok(await sim.until(() => testOutcome(sim) === "cloud", 30000));
-      assert.ok(sim.wifi.staIp());
-      const writes = sim.storage.writes;
-      const other = await sim.fetch("/config?ssid=Neighbour&pass=whatever1&blynk=" + TOKEN);
-      assert.equal(other.status, 409, other.body);
-      assert.match(JSON.parse(other.body).msg, /joined to a WiFi network/);
-      const reset = await sim.fetch("/reset");
-      assert.equal(reset.status, 409, reset.body);
-      const reboot = await sim.fetch("/reboot");
-      assert.equal(reboot.status, 409, reboot.body);
-      await sim.advance(1000);
-      assert.equal(testOutcome(sim), "cloud", "the test goes on");
-      assert.equal(sim.storage.writes, writes, "nothing stored or erased");
-
-      // the test gives up and leaves the network: the portal takes a new config again
-      assert.ok(await sim.until(() => testOutcome(sim) === "cloud_unreachable", 60000));
-      assert.ok(await sim.until(() => sim.wifi.staIp() === undefined, 1000), "left HomeNet");
-      cloud.silent(false);
-      const again = await sim.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN);
-      assert.equal(again.status, 200, again.body);
-      assert.ok(await sim.until(() => testOutcome(sim) === "online", 60000));
-
-      // the grace period: setup network still up so the phone can read the outcome, device on HomeNet
-      assert.equal(sim.wifi.apRunning(), true);
-      assert.equal((await sim.fetch("/config?ssid=Neighbour&pass=whatever1&blynk=" + TOKEN)).status, 409);
-      assert.equal((await sim.fetch("/reset")).status, 409);
-      assert.equal(JSON.parse((await sim.fetch("/status.json")).body).test, "online", "the phone still reads the outcome");
-      await sim.advance(15000);
-      assert.equal(state(sim), "RUNNING");
-      assert.equal(sim.wifi.staSsid(), HOME.ssid);
-    });
   });
 }

@@ -285,7 +285,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     P = undefined;
     dropModule("portal");
     fail(LastError.INTERNAL, State.ERROR, 0);
-  } else if (e === Ev.JOIN) {
+  } else if (e === Ev.JOIN && later !== Later.TEST) {
+    // (with a new test pending, a join's outcome belongs to the attempt it replaces)
     var cfg: Config | undefined;
     if (T) {
       if (a !== Join.OK) {
@@ -323,7 +324,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       offlineSince = t;
       reconnect(1);
     }
-  } else if (e === Ev.LOGIN) {
+  } else if (e === Ev.LOGIN && later !== Later.TEST) {
     if (a === 200 || a === 4) {
       // "Hotspot Name" goes to the cloud once after provisioning. The flag is stored with the config
       // once the frame went into the socket, so a session that ends before sends it at the next login.

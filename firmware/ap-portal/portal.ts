@@ -17,6 +17,10 @@ import { State, stateName } from "../core/state";
 import type { PortalTools } from "./setup";
 
 const MAX_BODY = 1024; // a /config request is under 400 bytes even fully %-encoded
+// the longest valid /config URL (32-byte UTF-8 SSID and 64-byte password fully %-encoded, 64-byte
+// host, static IP fields) is about 560 bytes; a longer one is refused before it is copied, since
+// each copy of a 1 KB URL is about 90 JsVars on an ESP8266
+const MAX_URL = 640;
 const MAX_OPEN = 6; // lwIP has 10 sockets; keep room for DNS, the cloud and the web IDE
 // Free JsVars an answer may need (about what the setup page takes while it goes out): a request is
 // refused with a 503 unless there is room for its answer and for those still going out, so several
@@ -109,6 +113,7 @@ function onRequest(req: EspHttpReq, res: EspHttpRes): void {
   // before any firmware code runs; a silent one holds its RAM already). A setup itself, /config,
   // only needs room for its own answer: it must get through a crowd.
   var url = req.url || "";
+  if (url.length > MAX_URL) return reply(res, 414, "error", "The request's URL is over " + MAX_URL + " bytes");
   var others = httpConnections() - 1;
   var need = url.substr(0, 7) === "/config" ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
   var free = memory(false).free;

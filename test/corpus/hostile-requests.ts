@@ -89,7 +89,7 @@ export function hostileCorpus(): Case[] {
   const invalid: [string, string, RegExp][] = [
     ["33-byte SSID", `ssid=${"s".repeat(33)}&blynk=${TOKEN}`, /SSID is 33 bytes/],
     ["33-byte UTF-8 SSID", `ssid=${"%C3%A9".repeat(16)}x&blynk=${TOKEN}`, /SSID is 33 bytes/],
-    ["1000-byte SSID", `ssid=${"s".repeat(1000)}&blynk=${TOKEN}`, /SSID is 1000 bytes/],
+    ["580-byte SSID", `ssid=${"s".repeat(580)}&blynk=${TOKEN}`, /SSID is 580 bytes/],
     ["65-byte password", `ssid=a&pass=${"p".repeat(65)}&blynk=${TOKEN}`, /Password is 65 bytes/],
     ["7-byte password", `ssid=a&pass=1234567&blynk=${TOKEN}`, /Password is 7 bytes/],
     ["64 non-hex characters", `ssid=a&pass=${"g".repeat(64)}&blynk=${TOKEN}`, /64 hex/],
@@ -115,6 +115,10 @@ export function hostileCorpus(): Case[] {
     // a body over the 1 KB cap is refused before its fields are read
     c.push({ name: `${label} (POST)`, chunks: one(post("/config", q)), expect: q.length > 1024 ? { status: [413], body: /over 1024 bytes/ } : { status: [500], body: msg } });
   }
+  // a URL over 640 bytes is refused before it is read (each copy of a 1 KB URL is ~90 JsVars on an ESP8266)
+  c.push({ name: "1000-byte SSID (GET)", chunks: one(get(`/config?ssid=${"s".repeat(1000)}&blynk=${TOKEN}`)), expect: { status: [414], body: /URL is over 640 bytes/ } });
+  c.push({ name: "1000-byte SSID (POST)", chunks: one(post("/config", `ssid=${"s".repeat(1000)}&blynk=${TOKEN}`)), expect: { status: [413], body: /over 1024 bytes/ } });
+  c.push({ name: "2000-byte path", chunks: one(get("/" + "x".repeat(2000))), expect: { status: [414], body: /URL is over 640 bytes/ } });
   for (const bad of ["%", "%4", "%zz", "%G0", "%%41", "abc%", "%0", "%-1", "%+1", "% 1"])
     for (const field of ["ssid", "pass"]) {
       const q = field === "ssid" ? `ssid=${bad}&blynk=${TOKEN}` : `ssid=a&pass=${bad}xxxxxxxx&blynk=${TOKEN}`;

@@ -25,6 +25,8 @@ export interface BootOptions {
   /** Storage files before boot ("edgent.cfg1": encodeRecord(...)) */
   files?: Record<string, string>;
   tokens?: string[];
+  /** another build of the board's firmware (default dist/<board>.js) */
+  bundle?: string;
 }
 
 /** The device as a system test sees it; every call works on both backends. */
@@ -49,7 +51,9 @@ export interface TestDevice {
   /** runs an expression in the interpreter, returns its JSON */
   repl(expr: string): Promise<any>;
   /** the setup access point: up, and its SSID */
-  ap(): Promise<{ up: boolean; ssid?: string }>;
+  ap(): Promise<{ up: boolean; ssid?: string; authMode?: string; password?: string }>;
+  /** restarts since boot (E.reboot(), /reboot; not power cycles made by the test) */
+  restarts(): number;
   storageNames(): Promise<string[]>;
   /** the firmware's own Storage files (not Espruino's dot files) and their contents */
   flash(): Promise<Record<string, string>>;
@@ -152,8 +156,9 @@ export async function bootDevice(backend: Backend, o: BootOptions): Promise<Test
 
 async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
   const addr = "127.0.0.1:" + cloud.port;
+  let powerCycles = 0;
   const sim: any = await Sim.boot({
-    bundle: bundlePath(o.board.board),
+    bundle: o.bundle || bundlePath(o.board.board),
     chip: o.board.chip,
     mac: o.board.mac,
     networks: o.networks || DEFAULT_NETWORKS,
@@ -186,10 +191,15 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     fetch: (path, init) => sim.fetch(path, init),
     status: async () => JSON.parse(sim.repl("JSON.stringify(edgent.status())")),
     repl: async (expr) => JSON.parse(sim.repl("JSON.stringify(" + expr + ")") ?? "null"),
-    ap: async () => ({ up: sim.wifi.apRunning(), ssid: sim.wifi.apSsid() }),
+    ap: async () => {
+      const a = sim.wifi.ap();
+      return { up: sim.wifi.apRunning(), ssid: sim.wifi.apSsid(), authMode: a?.authMode, password: a?.password };
+    },
+    restarts: () => sim.bootCount - 1 - powerCycles,
     storageNames: async () => sim.storage.list(),
     flash: async () => Object.fromEntries(sim.storage.list().filter((n: string) => !n.startsWith(".")).map((n: string) => [n, sim.storage.read(n)])),
     async powerCycle() {
+      powerCycles++;
       sim.powerCut();
       await sim.powerOn();
     },
@@ -212,7 +222,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
   const esp8266 = o.board.chip === "ESP8266";
   const dev = await RealDevice.start({
     bin: realInterpreter(o.board),
-    bundle: bundlePath(o.board.board),
+    bundle: o.bundle || bundlePath(o.board.board),
     chip: o.board.chip,
     mac: o.board.mac,
     networks: (o.networks || DEFAULT_NETWORKS).map((n) => ({ ssid: n.ssid, password: n.password, rssi: n.rssi, channel: n.channel })),
@@ -229,14 +239,14 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const apState = () => {
     let up = false;
-    let ssid: string | undefined;
+    let ap: { ssid?: string; authMode?: string; password?: string } = {};
     for (const e of dev.events) {
       if (e.startsWith("WIFI startAP ")) {
         up = true;
-        ssid = JSON.parse(e.slice(13)).ssid;
+        ap = JSON.parse(e.slice(13));
       } else if (e === "WIFI stopAP") up = false;
     }
-    return { up, ssid };
+    return { up, ssid: ap.ssid, authMode: ap.authMode, password: ap.password };
   };
   const d: TestDevice = {
     backend: "real",
@@ -258,6 +268,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     status: async () => JSON.parse(JSON.parse(await dev.eval("JSON.stringify(edgent.status())"))),
     repl: async (expr) => JSON.parse(await dev.eval(expr)),
     ap: async () => apState(),
+    restarts: () => dev.reboots,
     storageNames: () => dev.listStorage(),
     flash: async () => JSON.parse(JSON.parse(await dev.eval('(function(){var S=require("Storage"),o={};S.list().forEach(function(n){if(n[0]!==".")o[n]=S.read(n);});return JSON.stringify(o);})()'))),
     powerCycle: () => dev.restart(),

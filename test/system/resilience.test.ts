@@ -2,7 +2,7 @@
 // simulator and on the real interpreter (test/system/device.ts); the tests of minutes offline run in
 // the simulator only.
 import assert from "node:assert/strict";
-import { world, BOARDS, TOKEN, HOME, provisionedFlash } from "./helpers.ts";
+import { world, BOARDS, TOKEN, OTHER_TOKEN, HOME, provisionedFlash } from "./helpers.ts";
 import { systemSuite } from "./device.ts";
 
 const state = (sim: any) => JSON.parse((sim.repl("JSON.stringify(edgent.status())") as string)).state;
@@ -51,6 +51,19 @@ systemSuite("test-before-commit and recovery", ({ boot }) => {
     assert.equal(r.status, 400);
     assert.match(r.body, /<form/);
     assert.match(r.body, /Password is 5 bytes/);
+  });
+
+  it("a second /config sent while the first is still joining is the one tested: the first one's outcome never counts for it", async () => {
+    const d = await boot({ networks: [{ ...HOME, joinDelayMs: 300 }], tokens: [TOKEN, OTHER_TOKEN] });
+    assert.ok(await d.portal());
+    await d.fetch("/config?ssid=" + HOME.ssid + "&pass=wrong+horse&blynk=" + TOKEN);
+    assert.ok(await d.waitForLog(/Connecting to WiFi: HomeNet/, 5000));
+    await d.advance(250); // the first join fails about 50 ms from now, while the second one waits to start
+    const r = await d.fetch("/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + OTHER_TOKEN);
+    assert.equal(r.status, 200, r.body);
+    assert.ok(await d.until(async () => (await d.status()).test === "online", 60000), d.console.slice(-10).join("\n"));
+    assert.deepEqual(d.cloud.logins.map((l: any) => l.token), [OTHER_TOKEN]);
+    assert.ok(!d.console.some((l) => /Last error code: 701/.test(l)), "the first attempt's failure was not taken for the second's");
   });
 
   it("tries the strongest known network first", async () => {

@@ -21,7 +21,7 @@ export type Board = (typeof BOARDS)[number];
 export interface BootOptions {
   board: Board;
   /** networks in range (default HomeNet and a neighbour) */
-  networks?: { ssid: string; password: string; rssi: number; channel: number; joinDelayMs?: number }[];
+  networks?: { ssid: string; password: string; rssi: number; channel: number; joinDelayMs?: number; dhcp?: boolean }[];
   /** Storage files before boot ("edgent.cfg1": encodeRecord(...)) */
   files?: Record<string, string>;
   tokens?: string[];

@@ -7,7 +7,7 @@ import { systemSuite } from "./device.ts";
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 const appQuery = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => k + "=" + encodeURIComponent(v)).join("&");
 
-systemSuite("first setup", ({ board: b, boot }) => {
+systemSuite("first setup", ({ board: b, boot, simOnly }) => {
   it("opens an open access point named from the chip id at 192.168.4.1", async () => {
     const d = await boot();
     assert.ok(await d.waitForLog(/INIT => WAIT_CONFIG$/, 20000));
@@ -89,6 +89,25 @@ systemSuite("first setup", ({ board: b, boot }) => {
     assert.ok(!page.includes(TOKEN) && !page.includes("wrong password"), "no secret in the page");
   });
 
+  it("reports a network that is not in range as last_error 701 with the words for it", async () => {
+    const d = await boot();
+    assert.ok(await d.portal());
+    await d.fetch("/config?" + appQuery({ ssid: "Nowhere", pass: "whatever1", blynk: TOKEN }));
+    assert.ok(await d.waitForLog(/Last error code: 701/, 60000));
+    assert.equal(JSON.parse((await d.fetch("/status.json")).body).test, "not_found");
+    assert.match((await d.fetch("/status")).body, /Network <b>Nowhere<\/b> was not found/);
+    assert.equal((await d.ap()).up, true);
+  });
+
+  simOnly("reports a network that gives no address (DHCP) as last_error 701 with the words for it", "the real-interpreter prelude's fake radio always hands out an address", async () => {
+    const d = await boot({ networks: [{ ...HOME, dhcp: false } as any] });
+    assert.ok(await d.portal());
+    await d.fetch("/config?" + appQuery({ ssid: HOME.ssid, pass: HOME.password, blynk: TOKEN }));
+    assert.ok(await d.waitForLog(/Last error code: 701/, 90000));
+    assert.equal(JSON.parse((await d.fetch("/status.json")).body).test, "no_dhcp");
+    assert.match((await d.fetch("/status")).body, /got no IP address from the router \(DHCP\)/);
+  });
+
   it("reports a rejected token as last_error 703, and logs that only the error code was stored", async () => {
     const d = await boot();
     assert.ok(await d.portal());
@@ -98,6 +117,18 @@ systemSuite("first setup", ({ board: b, boot }) => {
     assert.ok(!d.console.some((l) => /Configuration stored to flash/.test(l)), "no claim that a configuration was stored");
     assert.equal(JSON.parse((await d.fetch("/board_info.json")).body).last_error, 703);
     assert.equal(JSON.parse((await d.fetch("/status.json")).body).test, "token_rejected");
+  });
+
+  it("an access point that does not start ends in ERROR with last_error 704, and the device restarts 10 s later", async () => {
+    const d = await boot({ files: provisionedFlash() });
+    assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));
+    await d.repl('(function(){require("Wifi").startAP = function () { throw new Error("radio busy"); }; return 1;})()');
+    await d.repl("edgent.config()");
+    assert.ok(await d.waitForLog(/Last error code: 704/, 20000), d.console.slice(-8).join("\n"));
+    assert.ok(await d.waitForLog(/=> ERROR$/, 2000));
+    assert.ok(await d.waitForLog(/Restarting after error\./, 15000));
+    assert.ok(await d.until(() => d.restarts() >= 1, 10000), "restarted");
+    assert.ok(await d.until(() => d.cloud.logins.length >= 2, 60000), "online again after the restart (the radio works again)");
   });
 
   it("/reset clears the stored error and stays in the portal", async () => {

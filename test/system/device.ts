@@ -59,6 +59,9 @@ export interface TestDevice {
   flash(): Promise<Record<string, string>>;
   /** power off and on again, flash kept */
   powerCycle(): Promise<void>;
+  /** power off now (real: the interpreter is killed), flash as it is; powerOn() boots it again */
+  powerCut(): Promise<void>;
+  powerOn(): Promise<void>;
   /** the device's captive DNS, as a host UDP port */
   dnsPort(): number;
   /** the device's address on the home network, undefined when it has none */
@@ -203,6 +206,11 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
       sim.powerCut();
       await sim.powerOn();
     },
+    async powerCut() {
+      powerCycles++;
+      if (sim.running) sim.powerCut();
+    },
+    powerOn: () => sim.powerOn(),
     dnsPort: () => sim.udpPort(53),
     staIp: async () => sim.wifi.staIp(),
     joins: () => sim.wifi.log.filter((c: any) => c.call === "connect").map((c: any) => c.args[0]),
@@ -237,10 +245,16 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     bootTimeoutMs: esp8266 ? 60000 : 15000,
   });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // events of the interpreter's latest run (a restart is a new process with a fresh radio)
+  let since = 0;
+  const restart = async () => {
+    since = dev.events.length;
+    await dev.restart();
+  };
   const apState = () => {
     let up = false;
     let ap: { ssid?: string; authMode?: string; password?: string } = {};
-    for (const e of dev.events) {
+    for (const e of dev.events.slice(since)) {
       if (e.startsWith("WIFI startAP ")) {
         up = true;
         ap = JSON.parse(e.slice(13));
@@ -263,7 +277,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
       }
     },
     waitForLog: (re, maxMs, from = 0) => d.until(() => dev.console.slice(from).some((l) => re.test(l)), maxMs),
-    portal: (maxMs = 30000) => d.until(() => dev.events.some((e) => e.startsWith("LISTEN tcp 80")), maxMs),
+    portal: (maxMs = 30000) => d.until(() => dev.events.slice(since).some((e) => e.startsWith("LISTEN tcp 80")), maxMs),
     fetch: (path, init = {}) => rawFetch(dev.httpPort(80), path, init),
     status: async () => JSON.parse(JSON.parse(await dev.eval("JSON.stringify(edgent.status())"))),
     repl: async (expr) => JSON.parse(await dev.eval(expr)),
@@ -271,7 +285,12 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     restarts: () => dev.reboots,
     storageNames: () => dev.listStorage(),
     flash: async () => JSON.parse(JSON.parse(await dev.eval('(function(){var S=require("Storage"),o={};S.list().forEach(function(n){if(n[0]!==".")o[n]=S.read(n);});return JSON.stringify(o);})()'))),
-    powerCycle: () => dev.restart(),
+    powerCycle: restart,
+    async powerCut() {
+      dev.kill();
+      await dev.stop();
+    },
+    powerOn: restart,
     dnsPort: () => dev.udpPort(53),
     async staIp() {
       const ip = JSON.parse(await dev.eval('require("Wifi").getIP().ip'));

@@ -148,10 +148,7 @@ function persist(what: string, how: Update, a?: any, b?: any): void {
  */
 function fail(code: LastError, s: State, retry: number): void {
   T = undefined;
-  if (L) {
-    K.w = L.words();
-    L.close();
-  }
+  if (L) L.close();
   L = undefined;
   dropModule("blynk");
   wifi(Op.DISCONNECT);
@@ -165,18 +162,19 @@ function fail(code: LastError, s: State, retry: number): void {
 /** The cloud link for a configuration (module "blynk"); its callbacks come back as events. */
 function startLink(c: Config): void {
   var tls = hasTls() && c.q > 0;
-  L = loadModule("blynk").open({
+  var o: any = {
     token: c.t,
     host: c.h,
     port: tls ? c.q : c.p,
     tls: tls,
-    plain: tls && !__BUILD__.tlsRequire ? c.p : 0,
     log: log,
     ev: step,
     pins: pinFunctions,
     own: __BUILD__.ownPins,
     now: now,
-  });
+  };
+  if (tls && !__BUILD__.tlsRequire) o.plain = c.p; // the port TLS short of memory falls back to
+  L = loadModule("blynk").open(o);
 }
 
 /**
@@ -361,11 +359,13 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   } else if (e === Ev.COMMAND) r = command(a);
   else if (e === Ev.LINK) apiLink(a, b, log);
   else if (e === Ev.WRITE) apiWrite(a, b);
-  else if (e === Ev.WORDS) r = L ? L.words() : K.w;
+  else if (e === Ev.WORDS) {
+    if (a || K.w) K.w = a; // (nothing held while all is well)
+  }
   else if (e === Ev.STATUS) {
     r = {
       state: stateName(K.s), last_error: store.cfg.e, test: K.t, ssid: K.ts || (store.cfg.n.length ? store.cfg.n[0].s : ""),
-      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), link: L ? L.words() : K.w, name: K.n, memory: memory().usage,
+      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), link: K.w || (L ? (hasTls() && (T ? T.c : store.cfg).q > 0 ? "TLS" : "plain TCP") : ""), name: K.n, memory: memory().usage,
     };
   }
 
@@ -484,7 +484,7 @@ export function bootEdgent(img: string, mods: string): void {
   var b = loadModule("boot").start(log);
   dropModule("boot");
   store = b.store;
-  K = { s: State.INIT, n: b.name, c: store.cfg, f: b.fac, t: "", ts: "", ti: "", o: 0, l: "", w: "", now: now, log: log, ev: step, ld: loadModule, dr: dropModule };
+  K = { s: State.INIT, n: b.name, c: store.cfg, f: b.fac, t: "", ts: "", ti: "", o: 0, l: "", now: now, log: log, ev: step, ld: loadModule, dr: dropModule };
   startIndicator(resetButton, log);
   wifiInit(step);
   if (valid()) {

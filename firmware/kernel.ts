@@ -30,7 +30,7 @@ export const enum Ev {
   WRITE, // (pin, values) a write from the cloud to a virtual pin: the user's onWrite handler
   // from the REPL and the button
   STATUS, // -> edgent.status()
-  WORDS, // -> the cloud link in words (Cloud.words()), for the portal's status
+  WORDS, // (text) the cloud link in words: its transport and why its last attempt failed
   CONNECT, // (token, ssid, pass) -> edgent.connect()
   BUTTON, // the button was held 10 s and released
 }
@@ -51,8 +51,8 @@ export interface Kernel {
   ti: string;
   /** 1 once a tested configuration is stored while this access point is up */
   o: number;
-  /** the cloud link in words (Cloud.words()) as it was when the last test or link ended */
-  w: string;
+  /** the cloud link in words (Ev.WORDS): its transport and why its last attempt failed; unset or "" while all is well */
+  w?: string;
   /** the last scan's summary (wifi/scan.ts), "" when none or dropped for the room */
   l: string;
   now(): number;

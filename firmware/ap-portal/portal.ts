@@ -214,7 +214,7 @@ function serve(req: EspHttpReq, res: EspHttpRes, body: string): void {
   }
   if (path === "/status.json" || path === "/status") {
     // the state and the provisioning test's progress and outcome
-    var s = { test: k.t, ssid: k.ts || (k.c.n.length ? k.c.n[0].s : ""), ip: k.ti || (k.ev(Ev.JOINED) ? W.getIP().ip : ""), link: k.ev(Ev.WORDS) };
+    var s = { test: k.t, ssid: k.ts || (k.c.n.length ? k.c.n[0].s : ""), ip: k.ti || (k.ev(Ev.JOINED) ? W.getIP().ip : ""), link: k.w || "" };
     if (path === "/status")
       return stream(res, 200, "text/html; charset=utf-8", function (i: number) {
         return statusPart(s, i);
@@ -279,26 +279,25 @@ function apUp(ip: string): void {
   server = httpListen(80, onRequest);
   // the timeout above starts once a request's headers are in; this one covers the time before
   sweep = setInterval(closeStalledHttp, REQUEST_TIMEOUT / 2, REQUEST_TIMEOUT);
-  dns = udpBind(53, onDns);
-  dns.on("close", onDnsClosed);
+  onDns(0);
 }
 
 /**
- * Espruino's ESP32 socket layer reads an empty datagram as a closed socket, and closes the DNS
- * socket when that happens while an answer is going out: bind again, or phones lose the sign-in sheet.
+ * A query; or, without a message, the DNS socket to open: at the start (0), and when the socket
+ * closes (its "close" event). Espruino's ESP32 socket layer reads an empty datagram as a closed
+ * socket, and closes the socket when that happens while an answer is going out: it is bound again,
+ * or phones lose the sign-in sheet. (One function and one bind call: each costs RAM while the portal runs.)
  */
-function onDnsClosed(this: EspDgramSocket): void {
-  if (closed || this !== dns) return;
-  k.log("Captive DNS socket closed by the network stack: opening it again");
-  dns = udpBind(53, onDns);
-  dns.on("close", onDnsClosed);
-}
-
-function onDns(msg: string, rinfo: { address: string; port: number }): void {
+function onDns(this: EspDgramSocket | void, msg: any, rinfo?: { address: string; port: number }): void {
+  if (typeof msg !== "string") {
+    if (closed || (dns && this !== dns)) return;
+    if (dns) k.log("Captive DNS socket closed by the network stack: opening it again");
+    return void (dns = udpBind(53, onDns)).on("close", onDns);
+  }
   var answer = dnsReply(msg, apIp);
   try {
-    // a datagram queued before its socket closed finds the socket gone (onDnsClosed): the phone asks again
-    if (answer && dns) dns.send(answer, rinfo.port, rinfo.address);
+    // a datagram queued before its socket closed finds the socket gone (see above): the phone asks again
+    if (answer && dns && rinfo) dns.send(answer, rinfo.port, rinfo.address);
   } catch (e) {}
 }
 

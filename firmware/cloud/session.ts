@@ -36,6 +36,8 @@ export interface CloudOptions {
    * setup or handshake may never fit). 0 or absent: never (EDGENT_TLS=require).
    */
   plain?: number;
+  /** (the session's own) TLS attempts in a row that failed for lack of memory; -1 once on plain TCP */
+  s?: number;
   /**
    * What the info message says; without it, the build's own identity (the firmware leaves it out:
    * one object less in RAM). fwType is Blynk's BLYNK_FIRMWARE_TYPE; without it the template id, as
@@ -51,7 +53,8 @@ export interface CloudOptions {
    * closed. Ev.COMMAND (line): a console command from the cloud (INTERNAL "dbg"): "config start",
    * "config erase" or "reboot". Ev.LINK (send, up): the user API's side (firmware/cloud/api.ts
    * apiLink, whose handlers live in the core) once online, and again when the session ends.
-   * Ev.WRITE (pin, values): a HARDWARE `vw` from the cloud (apiWrite).
+   * Ev.WRITE (pin, values): a HARDWARE `vw` from the cloud (apiWrite). Ev.WORDS (text): at every
+   * failure, the transport and why the attempt failed; at login, "" (or the plain-TCP fallback).
    */
   ev(e: Ev, a?: any, b?: any): any;
 
@@ -91,8 +94,6 @@ export interface Cloud {
   setMetadata(field: string, value: string, written?: () => void): boolean;
   /** Ends the socket and every timer; safe twice; no option callback runs after it. */
   close(): void;
-  /** The link in words: its transport, and why the last attempt failed (until the next login). */
-  words(): string;
 }
 
 /** Timing and limits (Blynk: BLYNK_HEARTBEAT 40, BLYNK_TIMEOUT_MS 6000, BLYNK_MSG_LIMIT 15). */
@@ -160,8 +161,6 @@ var mid = 1; // last message id used
 var over = 0; // id to reuse while handling an incoming command (Blynk's msgIdOutOverride)
 var q: string[] = []; // encoded frames held back by the rate limit
 var after: any[] | undefined; // [frame, fn]: fn runs once that frame is written (setMetadata)
-var failed = ""; // why the last attempt failed, in words ("" once logged in)
-var short = 0; // TLS attempts in a row that failed for lack of memory; -1 once fallen back to plain TCP
 
 
 /** Does what is due now, then arms the timer for the next deadline (none when stopped or closed). */
@@ -253,7 +252,7 @@ function handle(f: Frame): void {
         st = St.ONLINE;
         hb = t;
         fails = 0;
-        failed = "";
+        o.ev(Ev.WORDS, (o.s as number) < 0 ? "plain TCP, not encrypted: TLS failed for lack of memory" : "");
         send(Cmd.INTERNAL, infoBody(o.info));
         o.ev(Ev.LOGIN, c);
         if ((st as St) === St.ONLINE) o.ev(Ev.LINK, send, true); // unless main closed us on login
@@ -395,29 +394,28 @@ function end(why: string, how: End): void {
   var t = now();
   if (why) o.log(why);
   if (how <= End.REDIRECT) {
-    if (was !== St.ONLINE) {
-      fails++;
-      failed = why;
-    }
+    if (was !== St.ONLINE) fails++;
     retryAt = how === End.REDIRECT && fails <= 1 ? t : lastTry + (fails < 1 ? Limit.RETRY : fails > 4 ? Limit.RETRY_MAX : Limit.RETRY << (fails - 1));
     // Espruino says "Not enough memory" (mbedTLS's ALLOC_FAILED) when the TLS socket or its
-    // handshake finds no heap; ESP8266 builds have no TLS at all
-    if (__BUILD__.chip !== "ESP8266" && o.tls && was === St.OPENING) {
-      if (!/memory|alloc/i.test(why)) short = 0;
-      else if (++short >= Limit.TLS_MEMORY_FAILS) {
+    // handshake finds no heap (ESP8266 builds have no TLS at all)
+    // (o.s: TLS attempts in a row that failed so; -1 once fallen back to plain TCP)
+    if (o.tls && was === St.OPENING) {
+      if (!/memory|alloc/i.test(why)) o.s = 0;
+      else if ((o.s = (o.s || 0) + 1) >= Limit.TLS_MEMORY_FAILS) {
         if (o.plain) {
           o.tls = false;
           port = o.plain;
-          short = -1;
+          o.s = -1;
           retryAt = t;
           o.log("TLS failed " + Limit.TLS_MEMORY_FAILS + " times in a row for lack of memory: falling back to plain TCP on port " + port + ". THE CLOUD LINK IS NOT ENCRYPTED (a build with EDGENT_TLS=require stays offline instead)");
         } else {
-          short = 0;
+          o.s = 0;
           o.log("TLS keeps failing for lack of memory; EDGENT_TLS=require forbids plain TCP: retrying TLS");
         }
       }
     }
     if (retryAt > t + Limit.RETRY) o.log("Next attempt in " + Math.round((retryAt - t) / 1000) + " s");
+    if (was !== St.ONLINE) o.ev(Ev.WORDS, (o.tls ? "TLS" : (o.s as number) < 0 ? "plain TCP, not encrypted: TLS failed for lack of memory" : "plain TCP") + "; last attempt: " + why);
   }
   st = how === End.CLOSE ? St.CLOSED : how === End.STOP ? St.STOPPED : St.WAIT;
   sock = prs = after = undefined;
@@ -436,10 +434,6 @@ function end(why: string, how: End): void {
   tick(); // after the callbacks, which may have closed us: then it only clears the timer
 }
 
-function words(this: { g: number }): string {
-  if (this.g !== gen) return "";
-  return (o.tls ? "TLS" : short < 0 ? "plain TCP, not encrypted: TLS failed for lack of memory" : "plain TCP") + (failed ? "; last attempt: " + failed : "");
-}
 
 function online(this: { g: number }): boolean {
   return this.g === gen && st === St.ONLINE;
@@ -466,12 +460,11 @@ export function openCloud(opts: CloudOptions): Cloud {
   port = o.port;
   st = St.WAIT;
   sock = prs = after = undefined;
-  lastTry = fails = rx = tx = hb = over = short = 0;
-  failed = "";
+  lastTry = fails = rx = tx = hb = over = 0;
   retryAt = now();
   mid = 1;
   q = [];
   // the first attempt runs from a timer, so no callback runs before openCloud() returns
   tm = (o.setTimeout || setTimeout)(tick, 0);
-  return { g: ++gen, online: online, setMetadata: setMetadata, close: close, words: words } as any;
+  return { g: ++gen, online: online, setMetadata: setMetadata, close: close } as any;
 }

@@ -417,8 +417,5 @@ export function openMqtt(o: MqttOptions): Cloud {
     close: function () {
       end("", End.CLOSE);
     },
-    words: function () {
-      return o.tls ? "MQTT over TLS" : "MQTT";
-    },
   };
 }

@@ -107,6 +107,39 @@ systemSuite("MQTT link, Blynk's MQTT API", ({ board: b, boot }) => {
     assert.deepEqual(d.errors(), []);
   });
 
+  it("edgent.connect(token, ssid, pass, host) on the REPL provisions over MQTT as /config does", async () => {
+    const { d, c, url } = await start();
+    assert.equal(await d.repl(`edgent.connect(${JSON.stringify(TOKEN)}, ${JSON.stringify(HOME.ssid)}, ${JSON.stringify(HOME.password)}, ${JSON.stringify(url)})`), "Trying to connect...");
+    assert.ok(await d.waitForLog(/=> RUNNING/, 60000));
+    assert.deepEqual(c.logins.map((l) => l.code), [0]);
+    const cfg = await storedConfig(d);
+    assert.ok(cfg && cfg.f & Flag.MQTT && cfg.f & Flag.VALID);
+    assert.equal(await d.repl('edgent.connect("", "HomeNet", "correct horse", "mqtts://")'), "The broker URL has no host: write mqtt://host or mqtt://host:port", "a bad broker URL is refused, saying why");
+    assert.ok(d.console.some((l) => /Configuration invalid: The broker URL has no host/.test(l)));
+  });
+
+  it("the broker drops the connection three times: CONNECTING_CLOUD, then RUNNING again over MQTT each time, the user's events fire, nothing left over", async () => {
+    const { d, c, url } = await start();
+    await d.fetch("/config?" + appQuery({ ssid: HOME.ssid, pass: HOME.password, blynk: TOKEN, host: url }));
+    assert.ok(await d.waitForLog(/=> RUNNING/, 60000));
+    assert.ok(await d.until(async () => !(await d.ap()).up, 20000), "the access point closes after the grace period");
+    await d.repl('(global.ups = 0, global.downs = 0, edgent.on("connected", function () { ups++; }), edgent.on("disconnected", function () { downs++; }), 0)');
+    await d.advance(1000);
+    const before = (await d.repl("process.memory().usage")) as number;
+    for (let i = 1; i <= 3; i++) {
+      const from = d.console.length;
+      c.closeSockets();
+      assert.ok(await d.waitForLog(/RUNNING => CONNECTING_CLOUD/, 10000, from), "drop " + i + " seen");
+      assert.ok(await d.waitForLog(/CONNECTING_CLOUD => RUNNING/, 30000, from), "online again after drop " + i);
+    }
+    assert.equal(c.logins.length, 4);
+    assert.deepEqual(await d.repl("[ups, downs]"), [3, 3]);
+    await d.advance(1000);
+    const after = (await d.repl("process.memory().usage")) as number;
+    assert.ok(after <= before + (d.backend === "real" ? 4 : 0), `memory in use before ${before}, after ${after}`);
+    assert.deepEqual(d.errors(), []);
+  });
+
   it("downlink/reconfigure opens the setup portal, configuration kept; the link is closed", async () => {
     const { d, c, url } = await start();
     await d.fetch("/config?" + appQuery({ ssid: HOME.ssid, pass: HOME.password, blynk: TOKEN, host: url }));

@@ -82,8 +82,7 @@ var loaded: string[] = []; // modules of the image that are loaded now
 var at = 0; // when K.s was entered
 var tm: any; // the machine's one timer
 var P: Phase | undefined; // portal (with its access point)
-var L: Cloud | undefined; // cloud link
-var lm = "blynk"; // the module of the cloud link: "blynk" or "mqtt"
+var L: Cloud | undefined; // cloud link (module "blynk" or "mqtt")
 var T: Pending | undefined; // configuration under test
 var nets: number[] | undefined; // reconnect: saved networks in the order to try them
 var ni = 0; // the one being tried
@@ -157,7 +156,8 @@ function fail(code: LastError, s: State, retry: number): void {
     L.close();
   }
   L = undefined;
-  dropModule(lm);
+  dropModule("blynk");
+  dropModule("mqtt"); // whichever the link was (a variable naming it would cost RAM for good)
   wifi(Op.DISCONNECT);
   log("Last error code: " + code);
   persist("Last error " + code + " stored to flash (configuration kept)", Update.LAST_ERROR, code);
@@ -184,8 +184,7 @@ function startLink(c: Config): void {
     o.pins = pinFunctions;
     o.own = __BUILD__.ownPins;
   }
-  lm = m ? "mqtt" : "blynk";
-  L = loadModule(lm).open(o);
+  L = loadModule(m ? "mqtt" : "blynk").open(o);
 }
 
 /**
@@ -328,7 +327,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     log("WiFi connection lost");
     if (L) L.close();
     L = undefined;
-    dropModule(lm);
+    dropModule("blynk");
+    dropModule("mqtt");
     if (!T && R && valid()) {
       offlineSince = t;
       reconnect(1);
@@ -407,7 +407,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       T = nets = undefined;
       if (L) L.close();
       L = undefined;
-      dropModule(lm);
+      dropModule("blynk");
+      dropModule("mqtt");
       wifi(Op.DISCONNECT);
       R = 0;
       retryAt = graceUntil = -1;
@@ -422,7 +423,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       // the test: join the new network
       if (L) L.close();
       L = nets = undefined;
-      dropModule(lm);
+      dropModule("blynk");
+      dropModule("mqtt");
       wifi(Op.CANCEL);
       retryAt = -1;
       K.t = "connecting";

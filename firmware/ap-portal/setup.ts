@@ -20,16 +20,6 @@ export interface PortalTools {
   st: { sent?: Fields; w: number; u: number };
 }
 
-/**
- * A broker URL as a page may show it: without its password (mqtt://user:pw@broker ->
- * mqtt://user@broker); anything else as it is.
- */
-export function hidePass(h: string): string {
-  var at = h.lastIndexOf("@");
-  var c = h.indexOf(":", 7); // the first ":" after the scheme's (mqtt:// or mqtts://)
-  return at > 0 && c > 0 && c < at ? h.substr(0, c) + h.substr(at) : h;
-}
-
 /** Validates /config fields (also edgent.connect() on the REPL): a Pending config, or why not. */
 export function check(f: Fields, factoryToken: string): Pending | string {
   return parseConfigRequest(f, factoryToken, __BUILD__.chip !== "ESP8266");
@@ -60,7 +50,10 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     for (var n in from) if (n !== "pass" && n !== "blynk" && n !== "code") shown[n] = from[n];
     if (sent && sent.pass && k.t !== "wrong_password") shown.kp = sent.ssidManual || sent.ssid || "";
     if (sent && sent.blynk && k.t !== "token_rejected") shown.kt = "1";
-    if (shown.host) shown.host = hidePass(shown.host);
+    // a broker URL without its password (mqtt://user:pw@broker -> mqtt://user@broker; the last "@"
+    // ends it, as the URL parser reads it); written out here and below rather than as a function,
+    // which would stay in RAM with this module
+    if (shown.host) shown.host = shown.host.replace(/(\/\/[^:@\/]*):.*@/, "$1@");
     var list = k.l;
     p.stream(res, why ? 400 : 200, "text/html; charset=utf-8", function (i: number) {
       return formPart(k, shown, why, list, i);
@@ -111,7 +104,7 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     if (f.ui) {
       if (sent && !f.blynk && k.t !== "token_rejected") f.blynk = sent.blynk || "";
       if (sent && !f.pass && (f.ssidManual || f.ssid) === (sent.ssidManual || sent.ssid) && k.t !== "wrong_password") f.pass = sent.pass || "";
-      if (sent && sent.host && f.host && f.host !== sent.host && f.host === hidePass(sent.host) && k.t !== "token_rejected") f.host = sent.host;
+      if (sent && sent.host && f.host && f.host !== sent.host && f.host === sent.host.replace(/(\/\/[^:@\/]*):.*@/, "$1@") && k.t !== "token_rejected") f.host = sent.host;
       st.sent = f;
     }
     var c = check(f, k.f);

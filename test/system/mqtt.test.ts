@@ -226,6 +226,20 @@ systemSuite("MQTT link, a broker of the user's own (mosquitto)", ({ board: b, bo
     assert.deepEqual(d.errors(), []);
   });
 
+  it("after a wrong WiFi password the form shows the broker without its password, and sent back so it keeps the one entered before", async () => {
+    const { d, url, shown } = await start();
+    await d.fetch("/config", formPost({ ui: "1", ssid: HOME.ssid, pass: "wrong password", host: url }));
+    assert.ok(await d.waitForLog(/Last error code: 701/, 60000));
+    const page = (await d.fetch("/")).body;
+    assert.ok(page.includes(`value="${shown}"`), "the Server field shows the URL without its password");
+    assert.ok(!page.includes(encodeURIComponent(PASS)) && !page.includes(PASS), "no broker password in the page");
+    // the person fixes the WiFi password and sends the form as it is
+    const r = await d.fetch("/config", formPost({ ui: "1", ssid: HOME.ssid, pass: HOME.password, host: shown }));
+    assert.equal(r.status, 303);
+    assert.ok(await d.waitForLog(/=> RUNNING/, 60000), "online with the kept broker password");
+    assert.equal((await storedConfig(d))!.w, PASS);
+  });
+
   it("a wrong password: 703, the page says the broker refused the user name or password, nothing stored; the form shows the URL without it", async () => {
     const { d, shown } = await start();
     const wrong = `mqtt://${USER}:wrong-pw@127.0.0.1:${m!.port}`;

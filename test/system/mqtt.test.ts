@@ -61,6 +61,9 @@ systemSuite("MQTT link, Blynk's MQTT API", ({ board: b, boot }) => {
     assert.ok(d.console.some((l) => new RegExp(`Blynk MQTT: ${TOKEN.slice(0, 4)} - \\*\\*\\*\\* - \\*\\*\\*\\* - \\*\\*\\*\\* @ 127\\.0\\.0\\.1:${c.port} \\(plain TCP\\)`).test(l)));
     await assertNotShown(d, TOKEN);
     assert.ok(await d.until(async () => !(await d.ap()).up, 20000), "the access point closes after the grace period");
+    const meta = () => c.publishes.filter((p) => p.topic === "meta/Hotspot Name").map((p) => [p.payload, p.qos]);
+    assert.deepEqual(meta(), [[expectedSsid(b.mac, b.chip), 1]], "Hotspot Name reported once, at QoS 1");
+    assert.ok(await d.until(async () => !!((await storedConfig(d))!.f & Flag.META_SENT), 10000), "and its flag stored on the PUBACK");
 
     // downlink/reboot: the device restarts, comes back over MQTT from the stored configuration
     const from = d.console.length;
@@ -72,6 +75,7 @@ systemSuite("MQTT link, Blynk's MQTT API", ({ board: b, boot }) => {
     assert.equal((await d.ap()).up, false, "no portal on a provisioned boot");
     assert.ok(!d.console.slice(from).some((l) => /AP SSID/.test(l)), "no access point after the restart");
     assert.equal(d.cloud.logins.length, 0);
+    assert.equal(meta().length, 1, "Hotspot Name not sent again after the restart");
     assert.deepEqual(d.errors(), []);
   });
 

@@ -180,7 +180,7 @@ function startLink(c: Config): void {
     o.pass = c.w;
     o.name = K.n;
   } else {
-    o.plain = tls && !__BUILD__.tlsRequire ? c.p : 0;
+    if (tls && !__BUILD__.tlsRequire) o.plain = c.p; // over plain TCP (every ESP8266) no property at all
     o.pins = pinFunctions;
     o.own = __BUILD__.ownPins;
   }

@@ -11,7 +11,9 @@
 //               CONFIGURING, while a new configuration is tested, and AP_GRACE after it passed;
 //   test      - a configuration under test (T): join its network, then log in with its token;
 //   reconnect - a provisioned device joining its saved networks, strongest first, with back-off;
-//   link      - the cloud session (module "blynk"), from a join until the network is lost.
+//   link      - the cloud session, from a join until the network is lost: module "blynk" (the Blynk
+//               protocol) or, when the configuration says MQTT (Flag.MQTT), module "mqtt" (Blynk's
+//               MQTT API, or a broker of the user's own); both report the same events.
 //
 //   from                      event                                   to
 //   INIT                      boot with a tested configuration        CONNECTING_NET (reconnect)
@@ -23,6 +25,7 @@
 //   CONNECTING_NET (test)     join failed                             WAIT_CONFIG, last_error 701
 //   CONNECTING_CLOUD (test)   logged in, then COMMIT_DELAY            RUNNING (stored; portal for AP_GRACE)
 //   CONNECTING_CLOUD (test)   token rejected / CLOUD_TEST_TIMEOUT     WAIT_CONFIG, 703 / 702
+//                             (MQTT: the broker refused the credentials: 703, nothing stored)
 //   CONNECTING_NET            joined a saved network                  CONNECTING_CLOUD
 //   CONNECTING_NET            every saved network failed              CONNECTING_NET, retry in 5..60 s;
 //                                                                     WAIT_CONFIG too after 5 min offline
@@ -34,10 +37,10 @@
 //   WAIT_CONFIG (provisioned) "config start", then CONFIG_IDLE_LIMIT
 //                             without a phone on the access point     CONNECTING_NET (reconnect)
 //   any                       10 s button hold, "config erase", /reset RESET_CONFIG -> WAIT_CONFIG
-//   any                       "config start"                          WAIT_CONFIG (configuration kept)
+//   any                       "config start" (MQTT downlink/reconfigure) WAIT_CONFIG (configuration kept)
 //   WAIT_CONFIG               access point failed                     ERROR, last_error 704
 //   ERROR                     ERROR_REBOOT, button not held           restart
-//   any                       "reboot", /reboot                       restart
+//   any                       "reboot", /reboot (MQTT downlink/reboot) restart
 import { State, stateName, LastError } from "./core/state";
 import { log, maskToken } from "./core/log";
 import { Config, Flag, Store, Update } from "./core/config";
@@ -79,7 +82,7 @@ var loaded: string[] = []; // modules of the image that are loaded now
 var at = 0; // when K.s was entered
 var tm: any; // the machine's one timer
 var P: Phase | undefined; // portal (with its access point)
-var L: Cloud | undefined; // cloud link
+var L: Cloud | undefined; // cloud link (module "blynk" or "mqtt")
 var T: Pending | undefined; // configuration under test
 var nets: number[] | undefined; // reconnect: saved networks in the order to try them
 var ni = 0; // the one being tried
@@ -151,6 +154,7 @@ function fail(code: LastError, s: State, retry: number): void {
   if (L) L.close();
   L = undefined;
   dropModule("blynk");
+  dropModule("mqtt"); // whichever the link was (a variable naming it would cost RAM for good)
   wifi(Op.DISCONNECT);
   log("Last error code: " + code);
   persist("Last error " + code + " stored to flash (configuration kept)", Update.LAST_ERROR, code);
@@ -159,22 +163,25 @@ function fail(code: LastError, s: State, retry: number): void {
   if (retry && R && valid()) reconnect(0); // nothing left to try: the back-off
 }
 
-/** The cloud link for a configuration (module "blynk"); its callbacks come back as events. */
+/**
+ * The cloud link for a configuration: module "blynk", or "mqtt" for a configuration with Flag.MQTT
+ * (each link gets only its own options: they stay in RAM while it runs); its callbacks come back as
+ * events.
+ */
 function startLink(c: Config): void {
-  var tls = hasTls() && c.q > 0;
-  var o: any = {
-    token: c.t,
-    host: c.h,
-    port: tls ? c.q : c.p,
-    tls: tls,
-    log: log,
-    ev: step,
-    pins: pinFunctions,
-    own: __BUILD__.ownPins,
-    now: now,
-  };
-  if (tls && !__BUILD__.tlsRequire) o.plain = c.p; // the port TLS short of memory falls back to
-  L = loadModule("blynk").open(o);
+  var m = c.f & Flag.MQTT;
+  var tls = (m || hasTls()) && c.q > 0;
+  var o: any = { token: c.t, host: c.h, port: tls ? c.q : c.p, tls: tls, log: log, ev: step, now: now };
+  if (m) {
+    o.user = c.u;
+    o.pass = c.w;
+    o.name = K.n;
+  } else {
+    if (tls && !__BUILD__.tlsRequire) o.plain = c.p; // over plain TCP (every ESP8266) no property at all
+    o.pins = pinFunctions;
+    o.own = __BUILD__.ownPins;
+  }
+  L = loadModule(m ? "mqtt" : "blynk").open(o);
 }
 
 /**
@@ -244,8 +251,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       log("Sending board info...");
     }
   } else if (e === Ev.CONNECT) {
-    // edgent.connect(token, ssid, pass): validated as /config is, then as if submitted there
-    r = loadModule("setup").check({ blynk: a || "", ssid: b || "", pass: c || "" }, K.f);
+    // edgent.connect(token, ssid, pass, host): validated as /config is, then as if submitted there
+    r = loadModule("setup").check(a, K.f);
     dropModule("setup");
     if (typeof r === "string") log("Configuration invalid: " + r);
     else {
@@ -258,7 +265,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     // a validated configuration: the test starts once the reply is out
     log("Applying configuration...");
     log("WiFi SSID: " + a.c.n[0].s); // never the password
-    log("Blynk cloud: " + maskToken(a.c.t) + " @ " + a.c.h + ":" + (a.c.q || a.c.p) + (a.c.q ? "" : " (plain TCP)"));
+    // never the broker's password
+    log((a.c.f & Flag.MQTT ? (a.c.t ? "Blynk MQTT: " : "MQTT broker: " + (a.c.u ? a.c.u + "@" : "")) : "Blynk cloud: ") + (a.c.t ? maskToken(a.c.t) + " @ " : "") + a.c.h + ":" + (a.c.q || a.c.p) + (a.c.q ? "" : " (plain TCP)"));
     if (a.save) persist("Configuration stored to flash (save=1: before its test)", Update.TESTED, a.c, false);
     T = a;
     K.t = "connecting";
@@ -318,6 +326,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     if (L) L.close();
     L = undefined;
     dropModule("blynk");
+    dropModule("mqtt");
     if (!T && R && valid()) {
       offlineSince = t;
       reconnect(1);
@@ -363,9 +372,11 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     if (a || K.w) K.w = a; // (nothing held while all is well)
   }
   else if (e === Ev.STATUS) {
+    // the running link in words while all is well (failures come as Ev.WORDS), as its module says it
+    var lc = T ? T.c : store.cfg;
     r = {
       state: stateName(K.s), last_error: store.cfg.e, test: K.t, ssid: K.ts || (store.cfg.n.length ? store.cfg.n[0].s : ""),
-      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), link: K.w || (L ? (hasTls() && (T ? T.c : store.cfg).q > 0 ? "TLS" : "plain TCP") : ""), name: K.n, memory: memory().usage,
+      ip: K.ti || (wifi(Op.UP) ? wifi(Op.IP) : ""), cloud: !!(L && L.online()), link: K.w || (!L ? "" : lc.f & Flag.MQTT ? (lc.u || !lc.t ? "MQTT broker " + lc.h + ":" + (lc.q > 0 ? lc.q : lc.p) : "Blynk MQTT") + (lc.q > 0 ? " over TLS" : "") : hasTls() && lc.q > 0 ? "TLS" : "plain TCP"), name: K.n, memory: memory().usage,
     };
   }
 
@@ -399,6 +410,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       if (L) L.close();
       L = undefined;
       dropModule("blynk");
+      dropModule("mqtt");
       wifi(Op.DISCONNECT);
       R = 0;
       retryAt = graceUntil = -1;
@@ -414,6 +426,7 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       if (L) L.close();
       L = nets = undefined;
       dropModule("blynk");
+      dropModule("mqtt");
       wifi(Op.CANCEL);
       retryAt = -1;
       K.t = "connecting";

@@ -23,7 +23,7 @@ export const enum Ev {
   JOIN, // (Join, ip) a join's outcome
   LOST, // the network was lost
   // from the cloud link
-  LOGIN, // (status) 200 or 4 online, 9 token rejected
+  LOGIN, // (status) 200 or 4 online, 9 token rejected (over MQTT: the broker refused the credentials)
   OFFLINE, // an online session ended (the link reconnects by itself)
   COMMAND, // (line) an Edgent console command ("config erase", ...); -> what it does, in words
   LINK, // (send, up) the session went online with its sender (up true) or ended (false): the user API's link
@@ -31,7 +31,7 @@ export const enum Ev {
   // from the REPL and the button
   STATUS, // -> edgent.status()
   WORDS, // (text) the cloud link in words: its transport and why its last attempt failed
-  CONNECT, // (token, ssid, pass) -> edgent.connect()
+  CONNECT, // ({blynk, ssid, pass, host}: /config's fields) -> edgent.connect()
   BUTTON, // the button was held 10 s and released
 }
 

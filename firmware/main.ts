@@ -10,8 +10,9 @@ import { publish } from "./platform/espruino";
 function status(): any {
   return step(Ev.STATUS);
 }
-function connect(token: string, ssid: string, pass: string): string {
-  return step(Ev.CONNECT, token, ssid, pass);
+/** edgent.connect(token, ssid, pass, host): host as the page's Server field (a host name, or an MQTT broker URL). */
+function connect(token: string, ssid: string, pass: string, host?: string): string {
+  return step(Ev.CONNECT, { blynk: token || "", ssid: ssid || "", pass: pass || "", host: host || "" });
 }
 function reset(): string {
   return step(Ev.COMMAND, "config erase");

@@ -3,7 +3,7 @@
 // mode, at the peak of 100 portal requests, and once online in the Blynk cloud.
 // With ESPRUINO_BIN_1600 (the ESP8266 model: 1600 JsVars of 12 bytes) a row per ESP8266 board: free
 // JsVars at boot, at the tightest moment of the first setup with 20 networks (a ballast search), and
-// online (benchFirstSetup1600).
+// online, over the Blynk protocol and over MQTT (benchFirstSetup1600).
 import { fileURLToPath } from "node:url";
 import { request } from "node:http";
 import { RealDevice, espruinoBin } from "../test/real/espruino.ts";
@@ -86,8 +86,9 @@ export async function benchMemory(): Promise<Record<string, number | string>[]> 
  * The ESP8266 model (ESPRUINO_BIN_1600: 1600 JsVars of 12 bytes, lean prelude), one row per ESP8266
  * board: free JsVars with the portal up at boot, at the tightest moment of the first setup with 20
  * networks in range (the largest ballast - the user's own code - with which the app's flow, and the
- * browser form's, still pass), and online with the portal closed. Boot and online are read through
- * the harness's eval server (~30 JsVars of its own), so they are on the safe side.
+ * browser form's, still pass), and online with the portal closed, over the Blynk protocol and over
+ * Blynk's MQTT API. Boot and online are read through the harness's eval server (~30 JsVars of its
+ * own), so they are on the safe side.
  */
 export async function benchFirstSetup1600(log: (l: string) => void = () => undefined): Promise<Record<string, number | string>[]> {
   const bin = espruinoBin1600();
@@ -102,6 +103,9 @@ export async function benchFirstSetup1600(log: (l: string) => void = () => undef
     row["tightest, app, 20 nets"] = (await headroom(bin, bundle, log, { networks })) ?? "fails";
     row["tightest, browser, 20 nets"] = (await headroom(bin, bundle, log, { networks, via: "browser" })) ?? "fails";
     row["free online"] = at("online again after restart");
+    // the same setup over Blynk's MQTT API (host=mqtt://..., module "mqtt" in place of "blynk")
+    const mqtt = await runFirstSetup({ bin, bundle, networks, link: "mqtt" });
+    row["free online, MQTT"] = mqtt.failedAt ? `fails at ${mqtt.failedAt}` : mqtt.steps.find((s) => s.step === "online again after restart")?.free ?? "?";
     const forty = await runFirstSetup({ bin, bundle, networks: crowdedNetworks(40), measure: false });
     row["40 nets"] = !forty.failedAt && !forty.errors.length ? `passes (${forty.listed} listed)` : `fails at ${forty.failedAt}`;
     rows.push(row);

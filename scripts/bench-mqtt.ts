@@ -26,6 +26,7 @@ import { startMosquitto, mosquittoBin, type Mosquitto } from "../test/mqtt/mosqu
 import { RealDevice, executable } from "../test/real/espruino.ts";
 import { checkBundle, formatProblems } from "./conformance.js";
 import { TEST_TOKEN } from "../shared/names.ts";
+import { Ev } from "../firmware/kernel.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TOKEN = TEST_TOKEN;
@@ -53,13 +54,15 @@ import { open } from ${p("firmware/mqtt/client.ts")};
 import { cloudApi, apiLink, apiWrite } from ${p("firmware/cloud/api.ts")};
 import { now } from ${p("firmware/platform/espruino.ts")};
 var o, c;
+function log(l) { print("@@MQTT " + l); }
+// the core's step function as far as the session needs it: the user API's link and writes
+function ev(e, a, b) { if (e === ${Ev.LINK}) apiLink(a, b, log); else if (e === ${Ev.WRITE}) apiWrite(a, b); }
 global.__bench = {
   prep: function () {
     cloudApi();
     // built-ins Espruino makes on first use and keeps (RegExp 8 JsVars, Math 2): not the session's
     global.__pre = "x".replace(/x/g, "") + Math.floor(1);
-    o = { host: "blynk.cloud", port: 1883, tls: false, ${m.options}, info: ${INFO_JS}, now: now, link: apiLink, write: apiWrite,
-      log: function (l) { print("@@MQTT " + l); }, onLogin: function () {}, onOffline: function () {}, onCommand: function () {} };
+    o = { host: "blynk.cloud", port: 1883, tls: false, ${m.options}, info: ${INFO_JS}, now: now, log: log, ev: ev };
   },
   start: function () { c = open(o); },
   stop: function () { c.close(); c = undefined; }

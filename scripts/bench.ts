@@ -32,6 +32,7 @@ for (const [title, file, fn] of [
   ["Firmware RAM on the real interpreter", "./bench-memory.ts", "benchMemory"],
   ["LED driver load (breathe pattern)", "./bench-led.ts", "benchLed"],
   ["Cloud link", "./bench-cloud.ts", "benchCloud"],
+  ["MQTT link", "./bench-mqtt.ts", "benchMqtt"],
   ["A TLS session on the interpreter (64-bit LINUX build)", "./bench-tls.ts", "benchTls"],
   ["Fleet onboarding CLI", "./bench-fleet.ts", "benchFleet"],
 ] as const) {

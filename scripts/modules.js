@@ -10,6 +10,7 @@ export const MODULES = [
   { name: "portal", entry: "firmware/ap-portal/portal.ts" },
   { name: "setup", entry: "firmware/ap-portal/setup.ts" },
   { name: "blynk", entry: "firmware/cloud/client.ts" },
+  { name: "mqtt", entry: "firmware/mqtt/client.ts" },
   { name: "store", entry: "firmware/core/store.ts", fold: false },
   { name: "boot", entry: "firmware/core/boot.ts", fold: false },
 ];

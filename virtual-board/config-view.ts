@@ -12,6 +12,8 @@ export interface ConfigView {
   host: string;
   port: number;
   portSsl: number;
+  /** An MQTT link (flag "mqtt"): the broker as a URL, password masked; "" for the Blynk protocol. */
+  broker: string;
   staticIp: string[];
   flags: string[];
   lastError: number;
@@ -48,6 +50,7 @@ function flagNames(f: number): string[] {
   if (f & Flag.VALID) out.push("valid");
   if (f & Flag.STATIC_IP) out.push("static-ip");
   if (f & Flag.META_SENT) out.push("metadata-sent");
+  if (f & Flag.MQTT) out.push("mqtt");
   return out;
 }
 
@@ -60,6 +63,7 @@ export function viewConfig(c: Config, file: string, seq: number): ConfigView {
     host: c.h,
     port: c.p,
     portSsl: c.q,
+    broker: c.f & Flag.MQTT ? (c.q ? "mqtts://" : "mqtt://") + (c.u ? text(c.u) + (c.w ? ":••••••••" : "") + "@" : "") + c.h + ":" + (c.q || c.p) : "",
     staticIp: (c.i || []).filter((x) => x),
     flags: flagNames(c.f || 0),
     lastError: c.e || 0,

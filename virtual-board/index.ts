@@ -2,12 +2,14 @@
 // simulator in real time, in a radio world, talking to a local fake Blynk cloud, with its portal
 // and a control page served locally. `npm start` (main.ts) and the browser test both start it here.
 import { existsSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { lookup } from "node:dns/promises";
+import { isIPv4, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Sim } from "../sim/index.ts";
 import { startFakeCloud, type FakeCloud } from "../sim/fake-cloud/server.ts";
 import type { NetworkSpec } from "../sim/types.ts";
 import { isValidToken } from "../firmware/core/config.ts";
+import { parseBrokerUrl } from "../firmware/mqtt/url.ts";
 import { DEMO_TOKEN } from "../shared/names.ts";
 import { Bench, type BoardProfile, type SimDevice } from "./workbench.ts";
 import { controlServer, portalServer } from "./http.ts";
@@ -43,6 +45,12 @@ export interface VirtualBoardOptions {
   flashFile?: string | null;
   /** Start with an erased flash (the file is then overwritten). */
   fresh?: boolean;
+  /**
+   * An MQTT broker of the user's own the device may reach, mqtt://[user:password@]host[:port]: the
+   * device connects to nothing it is not told of, and this is the address it is told of. Enter the
+   * same URL as the portal's Server (Advanced). Plain TCP only: the simulator has no TLS.
+   */
+  broker?: string;
   /** Firmware bundle; default dist/<board>.js. */
   bundle?: string;
   /** Every line the device prints. */
@@ -58,6 +66,8 @@ export interface VirtualBoard {
   readonly tokens: string[];
   /** "" when the flash is not kept. */
   readonly flashFile: string;
+  /** The --broker URL without its password, "" without one. */
+  readonly broker: string;
   readonly sim: SimDevice;
   readonly cloud: FakeCloud;
   readonly bench: Bench;
@@ -100,6 +110,25 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
   const note = opts.onNote ?? (() => {});
   const storage = flashFile && !opts.fresh ? loadFlash(flashFile, board.chip, note) : undefined;
 
+  const hosts: Record<string, string> = {};
+  let broker = "";
+  if (opts.broker) {
+    const u = parseBrokerUrl(opts.broker);
+    if (typeof u === "string") throw new Error(`--broker ${opts.broker}: ${u}`);
+    if (u.tls) throw new Error(`--broker ${opts.broker}: the virtual board has no TLS; give the broker's plain port as mqtt://`);
+    // the simulator reaches an IPv4 address: a host name is looked up here, once
+    let ip = u.host === "localhost" ? "127.0.0.1" : u.host;
+    if (!isIPv4(ip)) {
+      try {
+        ip = (await lookup(u.host, { family: 4 })).address;
+      } catch (e) {
+        throw new Error(`--broker ${opts.broker}: cannot find the address of ${u.host} (${(e as Error).message})`);
+      }
+    }
+    hosts[`${u.host}:${u.port}`] = `${ip}:${u.port}`;
+    const at = opts.broker.lastIndexOf("@");
+    broker = at < 0 ? opts.broker : `${opts.broker.slice(0, opts.broker.indexOf("://") + 3)}${encodeURIComponent(u.user)}${u.pass ? ":****" : ""}${opts.broker.slice(at)}`;
+  }
   const cloud = await startFakeCloud({ tokens });
   const cloudAddr = `127.0.0.1:${cloud.port}`;
   let bench: Bench | undefined;
@@ -115,7 +144,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
       bundle,
       chip: board.chip,
       networks,
-      hosts: { "blynk.cloud:80": cloudAddr, "blynk.cloud:443": cloudAddr },
+      hosts: { "blynk.cloud:80": cloudAddr, "blynk.cloud:443": cloudAddr, ...hosts },
       storage,
       log: (line: string) => {
         bench?.consoleLine(line);
@@ -180,6 +209,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
     portalUrl,
     tokens,
     flashFile,
+    broker,
     sim,
     cloud,
     bench: b,

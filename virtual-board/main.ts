@@ -27,10 +27,11 @@ const program = new Command()
   .option("-t, --token <token>", "auth token the fake Blynk cloud accepts", DEMO_TOKEN)
   .option("--flash <file>", "where the device's flash is kept between runs (default: a file per board in the temp directory)")
   .option("--fresh", "start with an erased flash, as if just flashed")
+  .option("--broker <url>", "an MQTT broker of yours the device may reach, mqtt://[user:password@]host[:port]: enter the same URL as Server in the portal's Advanced section")
   .showHelpAfterError();
 
 program.parse();
-const o = program.opts<{ board: string; world: string; port: number; listen: string; speed: number; token: string; flash?: string; fresh?: boolean }>();
+const o = program.opts<{ board: string; world: string; port: number; listen: string; speed: number; token: string; flash?: string; fresh?: boolean; broker?: string }>();
 
 const dim = process.stdout.isTTY ? (s: string) => `\x1b[2m${s}\x1b[0m` : (s: string) => s;
 const bold = process.stdout.isTTY ? (s: string) => `\x1b[1m${s}\x1b[0m` : (s: string) => s;
@@ -66,6 +67,7 @@ try {
     tokens: [o.token],
     flashFile: o.flash ?? defaultFlashFile(o.board),
     fresh: !!o.fresh,
+    broker: o.broker,
     onConsole: out,
     onNote: (line) => out(dim("-- " + line)),
   });
@@ -76,6 +78,7 @@ try {
       `  control page: ${bold(vb.controlUrl)}`,
       `  portal:       ${bold(vb.portalUrl)}   (what a phone sees at http://192.168.4.1/)`,
       `  auth token:   ${bold(vb.tokens[0])}   (the fake Blynk cloud accepts this one)`,
+      ...(vb.broker ? [`  MQTT broker:  ${bold(vb.broker)}   (as Server under Advanced in the portal, with its password; no token)`] : []),
       `  networks:     ${vb.sim.world.list().map((n) => (n.password ? `${text(n.ssid)} / ${n.password}` : `${text(n.ssid)} (open)`)).join(", ")}`,
       `  flash kept in ${vb.flashFile}${o.fresh ? " (started erased)" : ""}`,
       `  time: ${o.speed}x. Ctrl-C stops.`,

@@ -65,9 +65,9 @@ export function formPart(k: Kernel, f: { [k: string]: string }, why: string, lis
   if (i === 6)
     return k.f && !k.c.t
       ? '<p class="n">This device already holds its Blynk auth token.</p>'
-      : field(none, "Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" autocapitalize="none" autocorrect="off"' + (f.kt ? "" : " required"), f.kt ? "Leave empty to keep the token you entered before." : "32 characters, from the device page in the Blynk console.", "");
+      : field(none, "Blynk auth token", "blynk", 'maxlength="32" pattern="[-_a-zA-Z0-9]{32}" autocapitalize="none" autocorrect="off"', f.kt ? "Leave empty to keep the token you entered before." : "From the device page in the Blynk console (none for your own MQTT broker).", "");
   if (i === 7) return (__BUILD__.setupCode ? field(none, "Setup code", "code", 'required autocapitalize="none"', "Printed on the device label.", "") : "") + "<details><summary>Advanced</summary>";
-  if (i === 8) return field(f, "Server", "host", 'maxlength="64"', "", "blynk.cloud");
+  if (i === 8) return field(f, "Server", "host", 'maxlength="255" autocapitalize="none"', "Or MQTT: mqtt://[user:password@]broker[:port]", "blynk.cloud");
   if (i === 9) return field(f, "Port (TLS)", "port_ssl", 'inputmode="numeric"', "Leave empty for plain TCP to the port below" + (__BUILD__.chip === "ESP8266" ? " (this chip has no TLS: it always uses the port below)." : "."), "443");
   if (i === 10) return field(f, "Port (plain TCP)", "port", 'inputmode="numeric"', "", "80");
   if (i === 11) return field(f, "Static IP", "ip", 'inputmode="decimal"', "Leave empty to use DHCP.", "");
@@ -87,6 +87,7 @@ export function statusPart(s: { test: string; ssid: string; ip: string; link: st
   if (i === 5) {
     // never the word the iOS probe looks for before setup is done
     var net = "<b>" + html(s.ssid) + "</b>";
+    var own = s.link.substr(0, 12) === "MQTT broker "; // a broker of the user's own (mqtt/session.ts, Ev.WORDS)
     var words =
       t === "connecting" ? "Connecting to " + net + "..." :
       t === "cloud" ? "Joined " + net + " (IP " + s.ip + "). Logging in to Blynk..." :
@@ -95,8 +96,8 @@ export function statusPart(s: { test: string; ssid: string; ip: string; link: st
       t === "not_found" ? "Network " + net + " was not found. Check the name, and that it is a 2.4 GHz network in range." :
       t === "no_dhcp" ? "Joined " + net + " but got no IP address from the router (DHCP)." :
       t === "wifi_failed" ? "Could not join " + net + "." :
-      t === "token_rejected" ? "The Blynk cloud rejected the auth token (703). Check the token." :
-      t === "cloud_unreachable" ? "Joined " + net + " but could not reach the Blynk cloud (702)" + (s.link ? ": " + html(s.link) : "") + "." :
+      t === "token_rejected" ? (own ? "The MQTT broker refused the user name or password (703). Check them in the Server field (Advanced)." : "The Blynk cloud rejected the auth token (703). Check the token.") :
+      t === "cloud_unreachable" ? "Joined " + net + " but could not reach " + (own ? "the MQTT broker" : "the Blynk cloud") + " (702)" + (s.link ? ": " + html(s.link) : "") + "." :
       "No setup is in progress.";
     return "<h1>Setup status</h1><p" + (busy || t === "online" ? ">" : ' class="e">') + words + "</p>";
   }

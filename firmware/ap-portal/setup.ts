@@ -22,7 +22,7 @@ export interface PortalTools {
 
 /** Validates /config fields (also edgent.connect() on the REPL): a Pending config, or why not. */
 export function check(f: Fields, factoryToken: string): Pending | string {
-  return parseConfigRequest(f, factoryToken);
+  return parseConfigRequest(f, factoryToken, __BUILD__.chip !== "ESP8266");
 }
 
 /** Answers a setup request: `path` one of /, /index.html, /config, /reset, /reboot; `query` and `body` form-encoded. */
@@ -40,7 +40,8 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
    * whose setup failed fixes only what was wrong. Passwords and tokens never go back into a page
    * (anyone on an open setup network could read it): the device keeps them, and an empty field
    * sends the kept one again, except the password after "wrong password" and the token after
-   * "token rejected".
+   * "token rejected". A broker URL is shown without its password, and the same URL sent back
+   * without it sends the kept one again (unless the broker refused it).
    */
   function form(f: Fields, why: string): void {
     var shown: Fields = {};
@@ -49,6 +50,10 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     for (var n in from) if (n !== "pass" && n !== "blynk" && n !== "code") shown[n] = from[n];
     if (sent && sent.pass && k.t !== "wrong_password") shown.kp = sent.ssidManual || sent.ssid || "";
     if (sent && sent.blynk && k.t !== "token_rejected") shown.kt = "1";
+    // a broker URL without its password (mqtt://user:pw@broker -> mqtt://user@broker; the last "@"
+    // ends it, as the URL parser reads it); written out here and below rather than as a function,
+    // which would stay in RAM with this module
+    if (shown.host) shown.host = shown.host.replace(/(\/\/[^:@\/]*):.*@/, "$1@");
     var list = k.l;
     p.stream(res, why ? 400 : 200, "text/html; charset=utf-8", function (i: number) {
       return formPart(k, shown, why, list, i);
@@ -99,6 +104,7 @@ export function serve(req: EspHttpReq, res: EspHttpRes, path: string, query: str
     if (f.ui) {
       if (sent && !f.blynk && k.t !== "token_rejected") f.blynk = sent.blynk || "";
       if (sent && !f.pass && (f.ssidManual || f.ssid) === (sent.ssidManual || sent.ssid) && k.t !== "wrong_password") f.pass = sent.pass || "";
+      if (sent && sent.host && f.host && f.host !== sent.host && f.host === sent.host.replace(/(\/\/[^:@\/]*):.*@/, "$1@") && k.t !== "token_rejected") f.host = sent.host;
       st.sent = f;
     }
     var c = check(f, k.f);

@@ -8,6 +8,7 @@ export const enum Flag {
   VALID = 1, // tested against the network and the cloud (Edgent CONFIG_FLAG_VALID)
   STATIC_IP = 2,
   META_SENT = 4, // "Hotspot Name" metadata reported once after provisioning
+  MQTT = 8, // the link is MQTT (module "mqtt"): Blynk's MQTT API with a token, any broker without
 }
 
 export interface Network {
@@ -17,10 +18,12 @@ export interface Network {
 
 export interface Config {
   n: Network[]; // saved networks, most recently provisioned first
-  t: string; // auth token, "" = none
-  h: string; // cloud host
-  p: number; // plain TCP port
+  t: string; // auth token, "" = none (an MQTT broker of the user's own)
+  h: string; // cloud host (Flag.MQTT: the broker)
+  p: number; // plain TCP port (Flag.MQTT: 0 with TLS)
   q: number; // TLS port, 0 = plain only
+  u?: string; // Flag.MQTT without a token: the broker's user name (absent = none)
+  w?: string; // ... and password (absent = none)
   i: string[]; // static ip, mask, gw, dns, dns2 ("" = unset)
   f: number; // Flag bits
   e: number; // last_error

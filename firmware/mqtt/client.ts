@@ -1,6 +1,7 @@
-// Module "mqtt" (not in the image yet): the MQTT session (./session.ts) bound to Espruino's sockets,
-// as firmware/cloud/client.ts binds the Blynk-protocol client. Options may bring their own `connect`
-// (tests, the virtual board); the clock and the user API's link come from the core.
+// Module "mqtt": the MQTT session (./session.ts) bound to Espruino's sockets, as firmware/cloud/client.ts
+// binds the Blynk-protocol client. The core loads it for the cloud link of a configuration with
+// Flag.MQTT and drops it when the link ends. Options may bring their own `connect` (tests, the virtual
+// board); the clock and the core's events (`ev`) come from the core.
 import { tcpConnect } from "../platform/espruino";
 import { openMqtt, MqttOptions } from "./session";
 import type { Cloud } from "../cloud/session";

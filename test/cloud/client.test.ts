@@ -9,6 +9,10 @@ import { startFakeCloud, FakeCloud } from "../../sim/fake-cloud/server.ts";
 import { FakeClock, nodeSockets, memSockets, Sockets } from "./harness.ts";
 import { TOKEN, INFO, INFO_BODY, vectors, bytes } from "./vectors.ts";
 
+// The build record the firmware's bundle gets as constants (rollup.config.js): here the session runs
+// as TypeScript in Node, so it reads it as a global. An ESP32 build: the TLS-memory fallback is in.
+(globalThis as any).__BUILD__ ??= { chip: "ESP32", dev: "ESP32", fwVer: "0.1.0", build: "Jan  1 2025 12:00:00", tmplId: "TMPL4xxxxxxxx" };
+
 interface Env {
   cloud: FakeCloud;
   clock: FakeClock;

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import { startVirtualBoard, DEMO_TOKEN, DEFAULT_BOARD, type VirtualBoard } from "../../virtual-board/index.ts";
 import type { Snapshot } from "../../virtual-board/workbench.ts";
+import { startMosquitto, mosquittoOrSkip, type Mosquitto } from "../mqtt/mosquitto.ts";
 
 const BUNDLE = new URL(`../../dist/${DEFAULT_BOARD}.js`, import.meta.url).pathname;
 /** Device time per wall-clock time: the reconnects below take a few device seconds each. */
@@ -125,5 +126,47 @@ describe("virtual board ports", function () {
     } finally {
       await new Promise((res) => holder.close(res));
     }
+  });
+});
+
+describe("virtual board --broker: the device reaches an MQTT broker of the user's own (npm start -- --broker)", function () {
+  this.timeout(60_000);
+  let vb: VirtualBoard | undefined;
+  let m: Mosquitto | undefined;
+
+  before(function () {
+    mosquittoOrSkip(this);
+  });
+  after(async () => {
+    await vb?.close();
+    await m?.stop();
+  });
+
+  it("provisioned with the same URL as Server and no token, it is online on the broker; the banner's URL hides the password", async function () {
+    if (!existsSync(BUNDLE)) return this.skip();
+    m = await startMosquitto({ users: { dev: "pw:1" } });
+    const obs = await m.observe("#");
+    const url = `mqtt://dev:${encodeURIComponent("pw:1")}@localhost:${m.port}`;
+    vb = await startVirtualBoard({ port: 0, speed: SPEED, flashFile: null, fresh: true, broker: url });
+    assert.equal(vb.broker, `mqtt://dev:****@localhost:${m.port}`);
+    const end = Date.now() + 30_000;
+    const portalUp = async () => ((await (await fetch(vb!.controlUrl + "api/state")).json()) as Snapshot).device.reachable;
+    while (!(await portalUp()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const r = await fetch(`${vb.portalUrl}config?ssid=HomeNet&pass=${encodeURIComponent("correct horse")}&host=${encodeURIComponent(url)}`);
+    assert.equal(r.status, 200, await r.text());
+    const online = await obs.waitFor((x) => x.topic.endsWith("/status") && x.payload === "online", 30_000);
+    assert.match(online.topic, /^blynk-.*\/status$/);
+    assert.equal(vb.cloud.logins.length, 0, "nothing went to the fake Blynk cloud");
+    // the control page's view of the stored config: the broker, its password masked
+    let st: Snapshot | undefined;
+    while (Date.now() < end && !(st = (await (await fetch(vb.controlUrl + "api/state")).json()) as Snapshot).stored.config) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(st!.stored.config!.broker, `mqtt://dev:••••••••@localhost:${m.port}`);
+    assert.ok(st!.stored.config!.flags.includes("mqtt"));
+    assert.ok(!JSON.stringify(st).includes("pw:1"), "the password never leaves the control API");
+  });
+
+  it("refuses an mqtts:// broker (no TLS in the simulator) and a bad URL, saying why", async () => {
+    await assert.rejects(startVirtualBoard({ port: 0, flashFile: null, fresh: true, broker: "mqtts://localhost:8883" }), /no TLS; give the broker's plain port as mqtt:\/\//);
+    await assert.rejects(startVirtualBoard({ port: 0, flashFile: null, fresh: true, broker: "localhost:1883" }), /must start with mqtt:\/\//);
   });
 });

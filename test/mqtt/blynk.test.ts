@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { openMqtt, MqttOptions, MqttLimit } from "../../firmware/mqtt/session.ts";
 import { encodeConnect } from "../../firmware/mqtt/codec.ts";
-import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
+import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
 import type { Cloud } from "../../firmware/cloud/session.ts";
 import { startFakeMqttCloud, FakeMqttCloud } from "../../sim/fake-cloud/mqtt-blynk.ts";
-import { MqttClock, mqttSockets, MqttSockets, eventually } from "./harness.ts";
+import { MqttClock, mqttSockets, MqttSockets, eventually, coreEvents, Callbacks } from "./harness.ts";
 import { TOKEN, hexOf } from "./vectors.ts";
 
 const INFO = { fwVer: "0.1.0", build: "Jan  1 2025 12:00:00", dev: "ESP32", tmpl: "TMPL4xxxxxxxx" };
@@ -37,7 +37,7 @@ async function fakeCloud(tokens = [TOKEN]): Promise<FakeMqttCloud> {
   return cloud;
 }
 
-async function start(over: Partial<MqttOptions> = {}, cloud?: FakeMqttCloud): Promise<Env> {
+async function start(over: Partial<MqttOptions> & Callbacks = {}, cloud?: FakeMqttCloud): Promise<Env> {
   cloud = cloud || (await fakeCloud());
   const clock = new MqttClock();
   const net = mqttSockets(clock.now);
@@ -49,12 +49,12 @@ async function start(over: Partial<MqttOptions> = {}, cloud?: FakeMqttCloud): Pr
     tls: false,
     info: INFO,
     log: (l) => e.log.push("[" + clock.t + "] " + l),
-    onLogin: (s) => e.logins.push(s),
-    onOffline: () => e.offline.push(clock.t),
-    onCommand: (l) => e.commands.push(l),
+    ev: coreEvents({
+      onLogin: over.onLogin || ((s) => e.logins.push(s)),
+      onOffline: over.onOffline || (() => e.offline.push(clock.t)),
+      onCommand: over.onCommand || ((l) => e.commands.push(l)),
+    }, (l) => e.log.push("[" + clock.t + "] " + l)),
     onOta: (j) => e.ota.push(j),
-    link: apiLink,
-    write: apiWrite,
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,

@@ -3,9 +3,9 @@
 // administrator watches the topics as Home Assistant would.
 import assert from "node:assert/strict";
 import { openMqtt, MqttOptions, MqttLimit, topicPrefix } from "../../firmware/mqtt/session.ts";
-import { cloudApi, apiReset, apiLink, apiWrite } from "../../firmware/cloud/api.ts";
+import { cloudApi, apiReset } from "../../firmware/cloud/api.ts";
 import type { Cloud } from "../../firmware/cloud/session.ts";
-import { MqttClock, mqttSockets, MqttSockets, eventually } from "./harness.ts";
+import { MqttClock, mqttSockets, MqttSockets, eventually, coreEvents, Callbacks } from "./harness.ts";
 import { startMosquitto, mosquittoOrSkip, Mosquitto, Observer } from "./mosquitto.ts";
 
 const INFO = { fwVer: "0.1.0", build: "Jan  1 2025 12:00:00", dev: "ESP8266", tmpl: "TMPL4xxxxxxxx" };
@@ -34,7 +34,7 @@ async function broker(o: Parameters<typeof startMosquitto>[0] = { users: { [USER
   return m;
 }
 
-async function start(over: Partial<MqttOptions> = {}, m?: Mosquitto): Promise<Env> {
+async function start(over: Partial<MqttOptions> & Callbacks = {}, m?: Mosquitto): Promise<Env> {
   m = m || (await broker());
   const clock = new MqttClock();
   const net = mqttSockets(clock.now);
@@ -48,11 +48,11 @@ async function start(over: Partial<MqttOptions> = {}, m?: Mosquitto): Promise<En
     name: NAME,
     info: INFO,
     log: (l) => e.log.push("[" + clock.t + "] " + l),
-    onLogin: (s) => e.logins.push(s),
-    onOffline: () => e.offline.push(clock.t),
-    onCommand: () => assert.fail("no commands from a broker"),
-    link: apiLink,
-    write: apiWrite,
+    ev: coreEvents({
+      onLogin: over.onLogin || ((s) => e.logins.push(s)),
+      onOffline: over.onOffline || (() => e.offline.push(clock.t)),
+      onCommand: () => assert.fail("no commands from a broker"),
+    }, (l) => e.log.push("[" + clock.t + "] " + l)),
     connect: net.connect,
     now: clock.now,
     setTimeout: clock.setTimeout,

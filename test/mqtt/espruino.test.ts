@@ -12,26 +12,34 @@ import { RealDevice, executable } from "../real/espruino.ts";
 import { startFakeMqttCloud, FakeMqttCloud } from "../../sim/fake-cloud/mqtt-blynk.ts";
 import { parseBrokerUrl } from "../../firmware/mqtt/url.ts";
 import { TOKEN } from "./vectors.ts";
+import { Ev } from "../../firmware/kernel.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const p = (f: string) => JSON.stringify(join(ROOT, f));
 
 /**
- * Device side: what the core would do (the user API, the clock) and the module "mqtt" (open()) in one
- * bundle. The user's V1 handler answers with twice the value; callbacks print "@@" events.
+ * Device side: what the core would do (its events: the user API, the clock) and the module "mqtt" (open())
+ * in one bundle. The user's V1 handler answers with twice the value; callbacks print "@@" events.
  */
 const ENTRY = `
 import { open } from ${p("firmware/mqtt/client.ts")};
 import { cloudApi, apiLink, apiWrite } from ${p("firmware/cloud/api.ts")};
 import { now } from ${p("firmware/platform/espruino.ts")};
 var c;
+function log(l) { print("@@MQTT " + l); }
 global.__t = {
   start: function () {
     cloudApi().onWrite(1, function (v) { cloudApi().virtualWrite(1, v[0] * 2); });
-    c = open({ host: "blynk.cloud", port: 1883, tls: false, token: "${TOKEN}", keepalive: 1, now: now, link: apiLink, write: apiWrite,
+    c = open({ host: "blynk.cloud", port: 1883, tls: false, token: "${TOKEN}", keepalive: 1, now: now,
       info: { fwVer: "0.1.0", build: "Jan  1 2025 12:00:00", dev: "ESP8266", tmpl: "TMPL4xxxxxxxx" },
-      log: function (l) { print("@@MQTT " + l); }, onLogin: function (s) { print("@@LOGIN " + s); },
-      onOffline: function () { print("@@OFFLINE"); }, onCommand: function (l) { print("@@CMD " + l); },
+      log: log,
+      ev: function (e, a, b) {
+        if (e === ${Ev.LOGIN}) print("@@LOGIN " + a);
+        else if (e === ${Ev.OFFLINE}) print("@@OFFLINE");
+        else if (e === ${Ev.COMMAND}) print("@@CMD " + a);
+        else if (e === ${Ev.LINK}) apiLink(a, b, log);
+        else if (e === ${Ev.WRITE}) apiWrite(a, b);
+      },
       onOta: function (j) { print("@@OTA " + j); } });
   },
   stop: function () { c.close(); c = undefined; }

@@ -10,6 +10,8 @@ import { EventEmitter } from "node:events";
 import mqttPacket from "mqtt-packet";
 import { FakeClock } from "../cloud/harness.ts";
 import type { CloudSocket } from "../../firmware/cloud/session.ts";
+import { Ev } from "../../firmware/kernel.ts";
+import { apiLink, apiWrite } from "../../firmware/cloud/api.ts";
 
 /** A packet on the wire, as mqtt-packet parsed it, with the virtual time and the connection's number. */
 export interface WirePacket {
@@ -195,4 +197,16 @@ export class MqttClock extends FakeClock {
     await settle();
     return pred();
   }
+}
+
+/** The session's events as the three callbacks the tests watch (the firmware passes its step function). */
+export type Callbacks = { onLogin?: (s: number) => void; onOffline?: () => void; onCommand?: (l: string) => void };
+
+/**
+ * The core's `ev` for a session under test: the user API wired as the core wires it (Ev.LINK to
+ * apiLink, Ev.WRITE to apiWrite), the other events to the callbacks.
+ */
+export function coreEvents(cb: Required<Callbacks>, log: (l: string) => void = () => {}): (e: number, a?: any, b?: any) => any {
+  return (e: number, a?: any, b?: any) =>
+    e === Ev.LOGIN ? cb.onLogin(a) : e === Ev.OFFLINE ? cb.onOffline() : e === Ev.COMMAND ? cb.onCommand(a) : e === Ev.LINK ? apiLink(a, b, log) : e === Ev.WRITE ? apiWrite(a, b) : undefined;
 }

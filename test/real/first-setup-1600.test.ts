@@ -97,6 +97,17 @@ for (const board of ["nodemcu", "wemos-d1-mini"]) {
       const online = r.steps.find((s) => s.step === "online again after restart");
       assert.ok(online?.free !== undefined && online.free >= ONLINE_FREE, `free online: ${online?.free}`);
     });
+
+    it(`over Blynk's MQTT API (host=mqtt://...): the same flow, online with at least ${ONLINE_FREE} JsVars free`, async function () {
+      const bin = espruinoBin1600();
+      if (!bin) skipWith(this, SKIP_1600);
+      const r = await runFirstSetup({ bin, bundle: needBundle(board), networks: crowdedNetworks(20), link: "mqtt" });
+      const text = report("MQTT, with the eval server, process.memory() after each step", r, await leanBaseline(bin));
+      console.log(text.replace(/^/gm, "      "));
+      verdict(r, text);
+      const online = r.steps.find((s) => s.step === "online again after restart");
+      assert.ok(online?.free !== undefined && online.free >= ONLINE_FREE, `free online over MQTT: ${online?.free}`);
+    });
   });
 }
 

@@ -7,7 +7,7 @@
  * GET /config?ssid=..&pass=..&blynk=TOKEN (the app's %20 encoding) -> the device joins the network and
  * logs in to the fake cloud (RUNNING) -> the config is in Storage -> "reboot" from the cloud console
  * (E.reboot(); the harness boots the interpreter again on the same flash) -> station mode and a
- * second login, no portal.
+ * second login, no portal. With `link: "mqtt"` the same over Blynk's MQTT API (the fake Blynk MQTT cloud).
  *
  * Memory is read through the lean prelude's eval server with a connection per call, so between
  * samples the harness holds only the listening server; leanPreludeUsage() measures the same prelude
@@ -20,6 +20,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealDevice, executable, type MemoryInfo, type WifiNetwork } from "./espruino.ts";
 import { startFakeCloud } from "../../sim/fake-cloud/server.ts";
+import { startFakeMqttCloud } from "../../sim/fake-cloud/mqtt-blynk.ts";
 import { TEST_TOKEN } from "../../shared/names.ts";
 
 export const TOKEN = TEST_TOKEN;
@@ -104,6 +105,9 @@ export interface FirstSetupOptions {
    *  device without the eval server (the least RAM: the flow alone decides) and checks the stored
    *  config after the device stopped */
   measure?: boolean;
+  /** "mqtt": provisioned for Blynk's MQTT API (host=mqtt://127.0.0.1:<port>, the token) against the
+   *  fake Blynk MQTT cloud, which also sends the restart (downlink/reboot); default "blynk" */
+  link?: "blynk" | "mqtt";
   /** ES5 code run in the prelude, before the firmware (RealDeviceOptions.extraPrelude) */
   extraPrelude?: string;
   /** timeout per step in ms; default 30000 */
@@ -176,7 +180,10 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
   const result: FirstSetupResult = {
     bin: o.bin, bundle: o.bundle, ballast: o.ballast ?? 0, steps, listed: 0, names: [], errors: [], console: [], logins: 0, reboots: 0,
   };
-  const cloud = await startFakeCloud({ tokens: [TOKEN] });
+  const mqtt = o.link === "mqtt";
+  const cloud = mqtt ? await startFakeMqttCloud({ tokens: [TOKEN] }) : await startFakeCloud({ tokens: [TOKEN] });
+  // the Server field: the fake Blynk MQTT cloud's broker URL, or nothing (blynk.cloud, redirected by the prelude)
+  const host = mqtt ? `&host=${encodeURIComponent("mqtt://127.0.0.1:" + cloud.port)}` : "";
   let dev: RealDevice | undefined;
   let step = "boot";
   // console lines seen so far, per step (to tell in which step memory ran out)
@@ -255,7 +262,7 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
       }
 
       step = "GET /config (app, %20)";
-      const q = `ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}`;
+      const q = `ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}${host}`;
       r = await w(get(port, `/config?${q}`));
       if (r.status !== 200) throw new Error(`/config: HTTP ${r.status} ${r.body.slice(0, 200)}`);
       const ok = parseJSON("/config", r.body);
@@ -273,7 +280,7 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
       await sample(step);
 
       step = "POST /config (the form)";
-      const form = `ui=1&ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}`.replace(/%20/g, "+");
+      const form = `ui=1&ssid=${encodeURIComponent(HOME.ssid)}&pass=${encodeURIComponent(HOME.password)}&blynk=${encodeURIComponent(TOKEN)}${host}`.replace(/%20/g, "+");
       r = await w(post(port, "/config", form));
       if (r.status !== 303) throw new Error(`POST /config: HTTP ${r.status} ${r.body.slice(0, 200)}`);
       await w(sleep(100));
@@ -303,7 +310,8 @@ export async function runFirstSetup(o: FirstSetupOptions): Promise<FirstSetupRes
     const eventsFrom = dev.events.length;
     const rebootsBefore = dev.reboots;
     // the Blynk console's "reboot" command (the portal's /reboot is refused once joined to a network)
-    cloud.dbg("reboot");
+    if ("dbg" in cloud) cloud.dbg("reboot");
+    else cloud.reboot();
     await w(until(() => dev!.reboots > rebootsBefore, stepMs, "the reboot", dev, () => watching));
     await w(dev.waitForEvent(/^BOOTED /, stepMs, eventsFrom));
 

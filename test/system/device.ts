@@ -27,6 +27,11 @@ export interface BootOptions {
   tokens?: string[];
   /** another build of the board's firmware (default dist/<board>.js) */
   bundle?: string;
+  /**
+   * More servers the device may reach, "127.0.0.1:PORT" (an MQTT broker the test started): the
+   * simulator connects to nothing it is not told of; the real interpreter reaches them directly.
+   */
+  servers?: string[];
 }
 
 /** The device as a system test sees it; every call works on both backends. */
@@ -165,7 +170,7 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     chip: o.board.chip,
     mac: o.board.mac,
     networks: o.networks || DEFAULT_NETWORKS,
-    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr },
+    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr, ...Object.fromEntries((o.servers || []).map((a) => [a, a])) },
     storage: o.files ? Sim.flashWith(o.files, o.board.chip) : undefined,
   });
   const d: TestDevice = {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfigRequest, Pending } from "../../firmware/ap-portal/config-request.ts";
 import { TEST_TOKEN } from "../../shared/names.ts";
+import { Flag } from "../../firmware/core/config.ts";
 
 const TOKEN = TEST_TOKEN;
 const ok = (f: Record<string, string>, factory = "") => {
@@ -51,4 +52,57 @@ describe("/config validation", () => {
     assert.equal(ok({ ssid: "a", blynk: TOKEN, port_ssl: "8443" }).c.q, 8443);
   });
   it("reads save=1 as persist-now", () => assert.equal(ok({ ssid: "a", blynk: TOKEN, save: "1" }).save, true));
+});
+
+describe("/config validation: an MQTT broker as host", () => {
+  const TLS = true;
+  const mqtt = (f: Record<string, string>, factory = "", tls = TLS) => {
+    const r = parseConfigRequest(f, factory, tls);
+    assert.equal(typeof r, "object", String(r));
+    return (r as Pending).c;
+  };
+  const refused = (f: Record<string, string>, tls = TLS) => {
+    const r = parseConfigRequest(f, "", tls);
+    assert.equal(typeof r, "string");
+    return r as string;
+  };
+
+  it("mqtt://blynk.cloud with a token: Blynk's MQTT API, port 1883, plain, the token kept", () => {
+    const c = mqtt({ ssid: "a", blynk: TOKEN, host: "mqtt://blynk.cloud" });
+    assert.deepEqual([c.f & Flag.MQTT, c.h, c.p, c.q, c.t, c.u, c.w], [Flag.MQTT, "blynk.cloud", 1883, 0, TOKEN, undefined, undefined]);
+  });
+  it("mqtts://...:8883 with a token: TLS to that port (where the chip has TLS)", () => {
+    const c = mqtt({ ssid: "a", blynk: TOKEN, host: "mqtts://ny3.blynk.cloud:8883" });
+    assert.deepEqual([c.h, c.p, c.q], ["ny3.blynk.cloud", 0, 8883]);
+  });
+  it("mqtts:// on a chip without TLS (ESP8266) is refused with what to write instead", () =>
+    assert.match(refused({ ssid: "a", blynk: TOKEN, host: "mqtts://blynk.cloud" }, false), /no TLS: write the broker as mqtt:\/\//));
+  it("the app's port and port_ssl do not change an MQTT broker's port", () => {
+    const c = mqtt({ ssid: "a", blynk: TOKEN, host: "mqtt://blynk.cloud", port: "80", port_ssl: "443" });
+    assert.deepEqual([c.p, c.q], [1883, 0]);
+  });
+  it("a broker URL with user and password: any broker, no token needed, user and password stored", () => {
+    const c = mqtt({ ssid: "a", host: "mqtt://dev:s3cret%3Apw@192.168.1.10:1884" });
+    assert.deepEqual([c.f & Flag.MQTT, c.h, c.p, c.t, c.u, c.w], [Flag.MQTT, "192.168.1.10", 1884, "", "dev", "s3cret:pw"]);
+  });
+  it("a user name in the URL means the user's own broker: a token sent too is not used", () => {
+    assert.equal(mqtt({ ssid: "a", blynk: TOKEN, host: "mqtt://dev:pw@broker" }).t, "");
+    assert.equal(mqtt({ ssid: "a", host: "mqtt://dev:pw@broker" }, TOKEN).t, "", "nor the factory token");
+  });
+  it("a broker URL without user and without a token: an anonymous broker", () => {
+    const c = mqtt({ ssid: "a", host: "mqtt://broker.local" });
+    assert.deepEqual([c.t, c.u, c.w, c.h], ["", undefined, undefined, "broker.local"]);
+  });
+  it("a broker URL without user takes the factory token: Blynk's MQTT API", () => assert.equal(mqtt({ ssid: "a", host: "mqtt://blynk.cloud" }, TOKEN).t, TOKEN));
+  it("a bad broker URL is refused with the URL parser's words", () => {
+    assert.match(refused({ ssid: "a", host: "mqtt://broker:99999" }), /port must be a number from 1 to 65535/);
+    assert.match(refused({ ssid: "a", host: "http://broker" }), /must start with mqtt:\/\//);
+    assert.match(refused({ ssid: "a", host: "mqtt://u:100%@h" }), /bad %-escape/);
+  });
+  it("a bad token is still refused with an MQTT broker", () => assert.match(refused({ ssid: "a", blynk: "short", host: "mqtt://blynk.cloud" }), /32 characters/));
+  it("a plain host name is the Blynk protocol as before (no MQTT flag, no user fields)", () => {
+    const c = mqtt({ ssid: "a", blynk: TOKEN, host: "mqtt.example.org" });
+    assert.deepEqual([c.f & Flag.MQTT, c.h, c.p, c.q, "u" in c, "w" in c], [0, "mqtt.example.org", 80, 443, false, false]);
+  });
+  it("without a broker URL a token is still required", () => assert.equal(refused({ ssid: "a", host: "blynk.cloud" }), "Auth token is missing"));
 });

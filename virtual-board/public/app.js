@@ -205,7 +205,7 @@ function renderConfig(st) {
       '<dl class="kv">' +
       c.networks.map((n, i) => `<dt>WiFi ${i + 1}</dt><dd>${esc(n.ssid)} · password ${esc(n.password)}</dd>`).join("") +
       `<dt>Auth token</dt><dd><code>${esc(c.token || "(none)")}</code></dd>` +
-      `<dt>Server</dt><dd>${esc(c.host)} : ${c.portSsl} (TLS) / ${c.port}</dd>` +
+      (c.broker ? `<dt>MQTT broker</dt><dd>${esc(c.broker)}</dd>` : `<dt>Server</dt><dd>${esc(c.host)} : ${c.portSsl} (TLS) / ${c.port}</dd>`) +
       (c.staticIp.length ? `<dt>Static IP</dt><dd>${esc(c.staticIp.join(", "))}</dd>` : "") +
       `<dt>Flags</dt><dd>${esc(c.flags.join(", ") || "none")}</dd>` +
       `<dt>last_error</dt><dd>${esc(ERRORS[c.lastError] || c.lastError)}</dd>` +

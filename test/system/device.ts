@@ -7,13 +7,15 @@
 //
 // systemSuite(title, fn) runs fn once per backend that is available and records how many tests ran
 // where; test/system/backends.test.ts prints the count at the end of `npm test`.
-import { connect } from "node:net";
+import { readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { Sim } from "../../sim/index.ts";
 import { parseHttpResponse } from "../../sim/sim.ts";
 import type { FetchInit, FetchResult } from "../../sim/types.ts";
 import { startFakeCloud, type FakeCloud } from "../../sim/fake-cloud/server.ts";
 import { RealDevice, executable } from "../real/espruino.ts";
 import { BOARDS, HOME, TOKEN, bundlePath } from "./helpers.ts";
+import { negatesD0 } from "../../firmware/led/spec.ts";
 
 export type Backend = "sim" | "real";
 export type Board = (typeof BOARDS)[number];
@@ -32,6 +34,24 @@ export interface BootOptions {
    * simulator connects to nothing it is not told of; the real interpreter reaches them directly.
    */
   servers?: string[];
+  /**
+   * Pins the tests can watch and drive: pinWrites(), setInput(), pulse(), setAnalog(), pinMode(),
+   * pinLevel(). The simulator always has them; on the real interpreter this loads the pin panel
+   * (test/real/pins.js), a model of the chip's GPIOs, into the prelude.
+   */
+  pins?: boolean;
+  /** Only this port of blynk.cloud (80 or 443) leads to the cloud; the other one refuses connections. */
+  cloudPort?: number;
+  /** A second cloud host name (e.g. "sgp1.blynk.cloud"), served by its own fake cloud: TestDevice.other. */
+  otherCloud?: string;
+}
+
+/** A pin write as the pin shows it (physical level, PWM duty, or WS2812 bytes), at device time t (ms). */
+export interface PinWrite {
+  t: number;
+  pin: number;
+  kind: "digital" | "pwm" | "pixel";
+  value: number | number[];
 }
 
 /** The device as a system test sees it; every call works on both backends. */
@@ -77,12 +97,50 @@ export interface TestDevice {
   httpHostPort(): number;
   /** a TCP connection to a host port: "accepted" or "refused" */
   knock(hostPort: number): Promise<string>;
-  /** the simulator itself, for assertions only it can make (undefined on the real backend) */
-  sim?: any;
   /** interpreter errors printed so far (Uncaught ..., OUT OF MEMORY) */
   errors(): string[];
   stop(): Promise<void>;
+
+  /** the fake cloud that serves BootOptions.otherCloud */
+  other?: FakeCloud;
+  /** the simulator itself (sim backend only), for assertions only it can make (netStats, telnet, ...) */
+  sim?: any;
+  /** TLS connections the device opened */
+  tlsConnects(): number;
+  /** restarts the firmware asked for (E.reboot(), ESP32.reboot()) */
+  reboots(): number;
+  /** JS timers and sockets (servers, connections, UDP) the firmware holds, for leak checks */
+  counts(): Promise<{ timers: number; sockets: number }>;
+  /** outgoing TCP connections open on the device (the cloud link) */
+  cloudSockets(): Promise<number>;
+  /** a phone joins / leaves the setup access point */
+  stationJoin(mac: string): Promise<boolean>;
+  stationLeave(mac: string): Promise<void>;
+  /** load(): RAM cleared, flash and pin levels kept; resolves once the firmware prints again */
+  softReset(): Promise<void>;
+
+  // With BootOptions.pins:
+  /** device time now (ms), the clock of pinWrites() and lineTime() */
+  now(): number;
+  /** repl(expr), and the device time at which it ran */
+  replAt(expr: string): Promise<{ value: any; t: number }>;
+  /** device time at which console line `from` or the first one after it matching re was printed */
+  lineTime(re: RegExp, from?: number): number | undefined;
+  /** pin writes since the last power-on or reboot that changed what a pin shows */
+  pinWrites(pins?: number[]): PinWrite[];
+  /** what is wired to an input pin drives it to a physical level; resolves to the device time it did */
+  setInput(pin: number, level: 0 | 1): Promise<number>;
+  /** drives an input pin to `level` for `ms` (timed on the device), then back to its idle level; resolves after */
+  pulse(pin: number, level: 0 | 1, ms: number): Promise<void>;
+  /** the voltage on an ADC pin, 0..1 */
+  setAnalog(pin: number, value: number): Promise<void>;
+  /** Espruino's mode of a pin ("output", "input_pullup", ...) */
+  pinMode(pin: number): Promise<string>;
+  /** physical level of a pin (the PWM duty of a PWM output) */
+  pinLevel(pin: number): Promise<number>;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const DEFAULT_NETWORKS = [HOME, { ssid: "Neighbour", password: "whatever1", rssi: -80, channel: 11 }];
 
@@ -99,6 +157,13 @@ export function backendsFor(board: Board): Backend[] {
 export const ran: Record<Backend, number> = { sim: 0, real: 0 };
 export const skippedReal = new Set<string>();
 
+/** Board profiles beyond BOARDS a suite can run on (systemSuite's `boards`): the LED kinds of the other boards. */
+export const MORE_BOARDS = {
+  wroverKit: { board: "esp32-wrover-kit", chip: "ESP32" as const, mac: "24:0a:c4:12:34:56", suffix: "PYN6" },
+  c3: { board: "esp32-c3-devkitm", chip: "ESP32" as const, mac: "24:0a:c4:12:34:56", suffix: "PYN6" },
+  d1mini: { board: "wemos-d1-mini", chip: "ESP8266" as const, mac: "5c:cf:7f:01:02:03", suffix: "8N4Y" },
+};
+
 /**
  * describe() once per board and backend. In fn, `dev(opts)` boots a device on that backend (stopped
  * after each test). A test that cannot run on the real side says why in its name and uses simOnly().
@@ -114,8 +179,9 @@ export interface SuiteContext {
   simOnly: (title: string, why: string, fn: () => Promise<void>) => void;
 }
 
-export function systemSuite(title: string, fn: (ctx: SuiteContext) => void): void {
-  for (const board of BOARDS) {
+/** `boards`: the board profiles to run on (default BOARDS). */
+export function systemSuite(title: string, fn: (ctx: SuiteContext) => void, opts: { boards?: Board[] } = {}): void {
+  for (const board of opts.boards ?? BOARDS) {
     const backends = backendsFor(board);
     if (backends.length === 1) skippedReal.add(board.chip === "ESP32" ? "ESP32 profiles (set ESPRUINO_BIN)" : "ESP8266 profiles (set ESPRUINO_BIN_1600)");
     for (const backend of backends) {
@@ -154,28 +220,54 @@ export function systemSuite(title: string, fn: (ctx: SuiteContext) => void): voi
 
 export async function bootDevice(backend: Backend, o: BootOptions): Promise<TestDevice> {
   const cloud = await startFakeCloud({ tokens: o.tokens || [TOKEN] });
+  const other = o.otherCloud ? await startFakeCloud({ tokens: o.tokens || [TOKEN] }) : undefined;
   try {
-    return backend === "sim" ? await bootSim(o, cloud) : await bootReal(o, cloud);
+    const d = backend === "sim" ? await bootSim(o, cloud, other) : await bootReal(o, cloud, other);
+    if (other) {
+      d.other = other;
+      const stop = d.stop;
+      d.stop = async () => {
+        await stop();
+        await other.close();
+      };
+    }
+    return d;
   } catch (e) {
     await cloud.close();
+    await other?.close();
     throw e;
   }
 }
 
-async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
+/** A board profile (boards/<id>.json) as far as the pins need it. */
+function profile(board: Board): { dev: string; chip: "ESP32" | "ESP8266"; led: { type: string } } {
+  return JSON.parse(readFileSync(new URL(`../../boards/${board.board}.json`, import.meta.url), "utf8"));
+}
+
+async function bootSim(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Promise<TestDevice> {
   const addr = "127.0.0.1:" + cloud.port;
   let powerCycles = 0;
-  const sim: any = await Sim.boot({
+  const hosts: Record<string, string> = { "blynk.cloud:80": addr, "blynk.cloud:443": addr, ...Object.fromEntries((o.servers || []).map((a) => [a, a])) };
+  if (o.cloudPort) hosts["blynk.cloud:" + (o.cloudPort === 443 ? 80 : 443)] = "refuse";
+  if (other) for (const p of [80, 443]) hosts[o.otherCloud + ":" + p] = "127.0.0.1:" + other.port;
+  // console lines and the virtual time each was printed at (Sim.boot prints before it returns)
+  const times: number[] = [];
+  let sim: any;
+  sim = await Sim.boot({
     bundle: o.bundle || bundlePath(o.board.board),
     chip: o.board.chip,
     mac: o.board.mac,
     networks: o.networks || DEFAULT_NETWORKS,
-    hosts: { "blynk.cloud:80": addr, "blynk.cloud:443": addr, ...Object.fromEntries((o.servers || []).map((a) => [a, a])) },
+    hosts,
     storage: o.files ? Sim.flashWith(o.files, o.board.chip) : undefined,
+    log: () => times.push(sim ? sim.now() : 0),
   });
+  let reboots = 0;
+  sim.on("reboot", () => reboots++);
   const d: TestDevice = {
     backend: "sim",
     board: o.board,
+    sim,
     cloud,
     console: sim.console,
     advance: (ms) => sim.advance(ms),
@@ -221,18 +313,112 @@ async function bootSim(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     joins: () => sim.wifi.log.filter((c: any) => c.call === "connect").map((c: any) => c.args[0]),
     httpHostPort: () => sim.httpPort(80),
     knock: (port) => knock(d, port),
-    sim,
     errors: () => sim.uncaught.map(String).concat(sim.console.filter((l: string) => /^Uncaught|OUT OF MEMORY|LOW_MEMORY/.test(l))),
     async stop() {
       sim.stop();
       await cloud.close();
     },
+    tlsConnects: () => sim.tlsConnects,
+    reboots: () => reboots,
+    counts: async () => ({ timers: sim.timerCount(), sockets: sim.socketCount() }),
+    cloudSockets: async () => sim.sockets().filter((s: any) => s.type === "net socket").length,
+    stationJoin: async (mac) => sim.stationJoin(mac),
+    stationLeave: async (mac) => sim.stationLeave(mac),
+    async softReset() {
+      const n = sim.console.length;
+      sim.repl("load()");
+      for (let i = 0; i < 1000 && sim.console.length === n; i++) await sim.advance(1);
+    },
+    now: () => sim.now(),
+    async replAt(expr) {
+      const t = sim.now();
+      return { value: await d.repl(expr), t };
+    },
+    lineTime(re, from = 0) {
+      for (let i = from; i < sim.console.length; i++) if (re.test(sim.console[i])) return times[i];
+      return undefined;
+    },
+    pinWrites: (pins) =>
+      sim.pins.log
+        .filter((e: any) => e.boot === sim.bootCount && (!pins || pins.includes(e.pin)))
+        .map((e: any) => ({ t: e.t, pin: e.pin, kind: e.kind, value: e.value })),
+    async setInput(pin, level) {
+      sim.pins.setInput(pin, level);
+      return sim.now();
+    },
+    async pulse(pin, level, ms) {
+      const idle = sim.pins.level(pin);
+      sim.pins.setInput(pin, level);
+      await sim.advance(ms);
+      sim.pins.setInput(pin, idle);
+    },
+    setAnalog: async (pin, value) => sim.pins.setAnalog(pin, value),
+    pinMode: async (pin) => sim.pins.mode(pin),
+    pinLevel: async (pin) => sim.pins.level(pin),
   };
   return d;
 }
 
-async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
+/** The pin panel (test/real/pins.js) for a board, with its settings written in. */
+function pinPanel(board: Board): string {
+  const p = profile(board);
+  const values: Record<string, number> = {
+    pins: board.chip === "ESP32" ? 40 : 18,
+    neg0: negatesD0({ chip: p.chip, dev: p.dev } as any) ? 1 : 0,
+    pixel: p.led.type === "ws2812" ? 1 : 0,
+  };
+  return readFileSync(new URL("../real/pins.js", import.meta.url), "utf8").replace(/__P_(\w+)__/g, (m, k: string) => {
+    if (!(k in values)) throw new Error(`pins.js: unknown setting ${m}`);
+    return String(values[k]);
+  });
+}
+
+/**
+ * Connections to chosen host names (and ports) sent to chosen local ports, ahead of the prelude's own
+ * redirect of blynk.cloud; on the full prelude also the TLS count ("@@TLS host:port" per tls.connect).
+ * routes: [host, port (0 = any), local port].
+ */
+function routesPrelude(routes: [string, number, number][], tls: boolean): string {
+  return (
+    `global.__rt = function (o) {
+  var R = ${JSON.stringify(routes)}, i;
+  for (i = 0; o && i < R.length; i++)
+    if (o.host === R[i][0] && (!R[i][1] || o.port === R[i][1])) { print("@@ROUTE " + o.host + ":" + o.port + " -> " + R[i][2]); return { host: "127.0.0.1", port: R[i][2] }; }
+  return o;
+};
+__rt.n = require("net").connect;
+require("net").connect = function () { return __rt.n(__rt(arguments[0]), arguments[1]); };
+` +
+    (tls
+      ? `__rt.t = require("tls").connect;
+require("tls").connect = function () {
+  var o = arguments[0], r = __rt(o);
+  print("@@TLS " + (o && o.host) + ":" + (o && o.port));
+  return r !== o ? __rt.n(r, arguments[1]) : __rt.t(o, arguments[1]);
+};
+`
+      : "")
+  );
+}
+
+/** A local TCP port nothing listens on (connections to it are refused). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function bootReal(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Promise<TestDevice> {
   const esp8266 = o.board.chip === "ESP8266";
+  const routes: [string, number, number][] = [];
+  if (o.cloudPort) routes.push(["blynk.cloud", o.cloudPort === 443 ? 80 : 443, await closedPort()]);
+  if (other) routes.push([o.otherCloud!, 0, other.port]);
+  let extra = "";
+  // the lean prelude has no TLS (require("tls") gives 0): routes only when asked for
+  if (!esp8266 || routes.length) extra += routesPrelude(routes, !esp8266);
+  if (o.pins) extra += pinPanel(o.board);
   const dev = await RealDevice.start({
     bin: realInterpreter(o.board),
     bundle: o.bundle || bundlePath(o.board.board),
@@ -248,6 +434,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
     pins: !esp8266,
     tracePins: false,
     bootTimeoutMs: esp8266 ? 60000 : 15000,
+    extraPrelude: extra || undefined,
   });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   // events of the interpreter's latest run (a restart is a new process with a fresh radio)
@@ -309,7 +496,85 @@ async function bootReal(o: BootOptions, cloud: FakeCloud): Promise<TestDevice> {
       await dev.cleanup();
       await cloud.close();
     },
+    tlsConnects: () => dev.events.filter((e) => e.startsWith("TLS ")).length,
+    reboots: () => dev.reboots,
+    counts: () => dev.evalJSON<{ timers: number; sockets: number }>(REAL_COUNTS.replace("DEBUG_PORT", String(dev.ports.debug))),
+    cloudSockets: () => dev.evalJSON<number>(REAL_CLOUD_SOCKETS),
+    async stationJoin(mac) {
+      if (esp8266) await dev.eval(`require("Wifi").emit("sta_joined",{mac:${JSON.stringify(mac)}}),1`);
+      else await dev.staJoin(mac);
+      return true;
+    },
+    async stationLeave(mac) {
+      if (esp8266) await dev.eval(`require("Wifi").emit("sta_left",{mac:${JSON.stringify(mac)}}),1`);
+      else await dev.staLeave(mac);
+    },
+    async softReset() {
+      const n = dev.console.length;
+      const servers = () => dev.events.filter((e) => e.startsWith("DEBUG ")).length;
+      const m = servers();
+      await dev.eval("setTimeout(function () { if (global.__pn) __pn.keep(); load(); }, 10), 1");
+      // the firmware prints, and the prelude's eval server listens again
+      if (!(await d.until(() => dev.console.length > n && servers() > m, 30000))) throw new Error("the firmware did not start again after load()");
+    },
+    now: () => Date.now() - panel().clock,
+    async replAt(expr) {
+      const [value, ms] = await dev.evalJSON<[any, number]>(`[(${expr}), Math.floor(getTime() * 1000)]`);
+      return { value, t: ms - panel().clock };
+    },
+    lineTime(re, from = 0) {
+      for (let i = from; i < dev.console.length; i++) if (re.test(dev.console[i])) return Number((/^\[(\d+)\]/.exec(dev.console[i]) ?? [])[1] ?? NaN);
+      return undefined;
+    },
+    pinWrites: (pins) => panel().writes.filter((w) => !pins || pins.includes(w.pin)),
+    setInput: async (pin, level) => (await dev.evalJSON<number>(`(__pn.set(${pin},${level}), Math.floor(getTime() * 1000))`)) - panel().clock,
+    async pulse(pin, level, ms) {
+      const idle = await d.pinLevel(pin);
+      await dev.eval(`__pn.pulse(${pin},${level},${ms}),1`);
+      await sleep(ms);
+      if (!(await d.until(async () => (await d.pinLevel(pin)) === idle, 5000))) throw new Error(`pin ${pin} did not go back to ${idle}`);
+    },
+    setAnalog: async (pin, value) => void (await dev.eval(`__pn.a[${pin}]=${value},1`)),
+    pinMode: (pin) => dev.evalJSON<string>(`__pn.mode(${pin})`),
+    pinLevel: (pin) => dev.evalJSON<number>(`__pn.level(${pin})`),
   };
+
+  /**
+   * The pin panel's record of the latest boot: its writes on the firmware's clock (each "[ms]" line of
+   * the firmware gives getTime() at its 0 ms, a little late: the smallest is the best), without
+   * repeats of what a pin already shows.
+   */
+  function panel(): { clock: number; writes: PinWrite[] } {
+    if (!o.pins) throw new Error("pin writes need the boot option pins: true");
+    let start = -1;
+    for (let i = dev.events.length - 1; i >= 0 && start < 0; i--) if (dev.events[i] === "PANEL") start = i;
+    let clock = NaN;
+    const raw: { ms: number; pin: number; kind: PinWrite["kind"]; value: number | number[] }[] = [];
+    for (let i = start + 1; i < dev.events.length; i++) {
+      const e = dev.events[i];
+      if (e.startsWith("CLOCK ")) clock = Math.min(Number(e.slice(6)), Number.isNaN(clock) ? Infinity : clock);
+      const m = /^PW (\d+) ([dax]) (\S+) (\d+)$/.exec(e);
+      if (m) raw.push({ ms: Number(m[4]), pin: Number(m[1]), kind: m[2] === "d" ? "digital" : m[2] === "a" ? "pwm" : "pixel", value: JSON.parse(m[3]) });
+    }
+    const last = new Map<number, string>();
+    const writes: PinWrite[] = [];
+    let step = new Set<number>();
+    let stepMs = NaN;
+    for (const w of raw) {
+      // writes to different pins in one go (an RGB LED's three channels, every one written at each
+      // step) share a time, as the simulator's do, even when the device's clock ticked on between them
+      if (step.has(w.pin) || !(w.ms - stepMs <= 50)) {
+        step = new Set();
+        stepMs = w.ms;
+      }
+      step.add(w.pin);
+      const key = JSON.stringify([w.kind, w.value]);
+      if (w.kind !== "pixel" && last.get(w.pin) === key) continue;
+      last.set(w.pin, key);
+      writes.push({ t: stepMs - clock, pin: w.pin, kind: w.kind, value: w.value });
+    }
+    return { clock, writes };
+  }
   return d;
 }
 
@@ -323,6 +588,25 @@ async function knock(d: TestDevice, port: number): Promise<string> {
   s.destroy();
   return result;
 }
+/**
+ * Timers and sockets on the real interpreter, from Espruino's hidden root: its timer list, and the
+ * sockets of its socket server lists (HttpS servers, HttpSC accepted connections, HttpCC client
+ * connections; a UDP socket is in both of the last two) without the harness's eval server and the
+ * connections it accepted (net connections without options).
+ */
+const REAL_COUNTS = `(function () {
+  var h = global["\\xFF"], s = {}, n = 0, k, e;
+  for (k in h.HttpS) { e = h.HttpS[k]; if (e.port !== DEBUG_PORT) s[e.sckt] = 1; }
+  for (k in h.HttpSC) s[h.HttpSC[k].sckt] = 1;
+  for (k in h.HttpCC) { e = h.HttpCC[k]; if (e.type !== 0 || e.opt) s[e.sckt] = 1; }
+  for (k in s) n++;
+  return { timers: Object.keys(h.timers || {}).length, sockets: n };
+})()`;
+const REAL_CLOUD_SOCKETS = `(function () {
+  var h = global["\\xFF"], n = 0, k, e;
+  for (k in h.HttpCC) { e = h.HttpCC[k]; if (e.type === 0 && e.opt) n++; }
+  return n;
+})()`;
 
 /** An HTTP exchange with the interpreter's port 80, as the simulator's fetch() does it. */
 function rawFetch(port: number, path: string, init: FetchInit): Promise<FetchResult> {

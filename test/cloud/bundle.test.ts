@@ -10,7 +10,7 @@
 // simulator, a few seconds of wall clock on the real interpreter.
 import assert from "node:assert/strict";
 import { encodeRecord, decodeRecord, defaultConfig, Flag } from "../../firmware/core/config.ts";
-import { TOKEN, vectors, errorVectors, bytes } from "./vectors.ts";
+import { TOKEN, vectors, errorVectors, bytes, vectorBytes } from "./vectors.ts";
 import { Colour, Pat, patternRow } from "../../firmware/led/patterns.ts";
 import { expected, same } from "../led/eye.ts";
 import { assertPattern, lightAt } from "../led/pattern-check.ts";
@@ -146,7 +146,7 @@ systemSuite("cloud link of the built bundle", ({ board: b, backend, boot, simOnl
   it(`logs in ${tlsOf(b) ? "over TLS to port 443" : "over plain TCP to port 80"} with the reference bytes, then the info message`, async () => {
     const d = await open();
     await settle(d);
-    const login = bytes(vectors[0].hex);
+    const login = vectorBytes("login (HW_LOGIN");
     assert.equal(d.cloud.sessions[0].bytes.subarray(0, login.length).toString("latin1"), login, "HW_LOGIN id 1 with the token");
     const info = d.cloud.sessions[0].info!;
     assert.deepEqual(Object.keys(info), ["mcu", "fw-type", "build", "blynk", "h-beat", "buff-in", "dev", "tmpl"]);
@@ -324,11 +324,11 @@ systemSuite("cloud link of the built bundle", ({ board: b, backend, boot, simOnl
       const sent = wire(d, "sent");
       // login id 1, info id 2, then the ping (id 3) and the vw (id 4) of the reference vectors
       assert.deepEqual(sent.map((f) => f.cmd), [29, 17, 6, 20]);
-      assert.equal(sent[2].raw, bytes(vectors[3].hex), vectors[3].name);
-      assert.equal(sent[3].raw, bytes(vectors[5].hex), vectors[5].name);
+      assert.equal(sent[2].raw, vectorBytes("ping (PING 6, id 3"), "ping (PING 6, id 3");
+      assert.equal(sent[3].raw, vectorBytes("virtualWrite(1, 42)"), "virtualWrite(1, 42)");
       const got = wire(d, "received");
-      assert.equal(got[0].raw, bytes(vectors[1].hex), vectors[1].name);
-      assert.equal(got[1].raw, bytes(vectors[4].hex), vectors[4].name);
+      assert.equal(got[0].raw, vectorBytes("server reply OK to the login"), "server reply OK to the login");
+      assert.equal(got[1].raw, vectorBytes("server reply to the ping"), "server reply to the ping");
       // and the server saw the same bytes
       const all = d.cloud.sessions[0].bytes.toString("latin1");
       assert.equal(all, sent.map((f) => f.raw).join(""));
@@ -338,7 +338,7 @@ systemSuite("cloud link of the built bundle", ({ board: b, backend, boot, simOnl
   it("answers the server's PING with RESPONSE 200 and the same id", async () => {
     const d = await open();
     await settle(d);
-    d.cloud.sendRaw(bytes(vectors[8].hex)); // PING id 0xFFFF
+    d.cloud.sendRaw(vectorBytes("server ping (PING 6, id 0xFFFF)")); // PING id 0xFFFF
     assert.ok(await d.until(() => d.cloud.events.some((e) => e.kind === "response"), 5000), "a response");
     const r = d.cloud.events.find((e) => e.kind === "response")!;
     assert.deepEqual([r.id, r.status], [65535, 200]);
@@ -360,7 +360,7 @@ systemSuite("cloud link of the built bundle", ({ board: b, backend, boot, simOnl
     { name: "a 2 KB frame", send: (d: TestDevice) => d.cloud.sendBig(2048), log: /Packet too big: 2048/ },
     { name: "an unknown command", send: (d: TestDevice) => d.cloud.sendUnknown(99), log: /Invalid header type: 99/ },
     { name: "RESPONSE 5 (not authenticated) while online", send: (d: TestDevice) => d.cloud.sendRaw("\x00\x00\x07\x00\x05"), log: /Not authenticated/ },
-    { name: "a frame with message id 0", send: (d: TestDevice) => d.cloud.sendRaw(bytes(errorVectors[0].hex)), log: /Invalid message id 0/ },
+    { name: "a frame with message id 0", send: (d: TestDevice) => d.cloud.sendRaw(vectorBytes("message id 0")), log: /Invalid message id 0/ },
   ])
     it(`${fault.name}: disconnect, then online again with the same timers and sockets`, async () => {
       const d = await open();

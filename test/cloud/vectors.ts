@@ -138,6 +138,13 @@ export const errorVectors: { name: string; hex: string; frame: { cmd: number; id
   { name: "body of 2048 bytes (> 1024: flagged, body skipped)", hex: "14 00 0D 08 00" + " 41".repeat(2048), frame: { cmd: 20, id: 13, len: 2048, big: true } },
 ];
 
+/** The bytes of the vector (or error vector) whose name starts with `name`; a typo fails loudly. */
+export function vectorBytes(name: string): string {
+  const v = [...vectors, ...errorVectors].filter((x) => x.name.startsWith(name));
+  if (v.length !== 1) throw new Error(`${v.length} vectors named "${name}..."`);
+  return bytes(v[0].hex);
+}
+
 export function bytes(hex: string): string {
   return Buffer.from(hex.replace(/\s+/g, ""), "hex").toString("latin1");
 }

@@ -119,6 +119,17 @@ systemSuite("first setup", ({ board: b, boot, simOnly }) => {
     assert.equal(JSON.parse((await d.fetch("/status.json")).body).test, "token_rejected");
   });
 
+  it("a /config with a port and no port_ssl connects over plain TCP to that port (a script, a local server)", async () => {
+    const d = await boot();
+    assert.ok(await d.portal());
+    assert.equal((await d.fetch("/config?" + appQuery({ ssid: HOME.ssid, pass: HOME.password, blynk: TOKEN, host: "blynk.cloud", port: "80" }))).status, 200);
+    assert.ok(await d.waitForLog(/Blynk cloud: .* @ blynk\.cloud:80 \(plain TCP\)$/, 5000));
+    assert.ok(await d.waitForLog(/Connecting to blynk\.cloud:80$/, 30000));
+    assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));
+    assert.equal((await d.status()).link, "plain TCP");
+    if (d.sim) assert.equal(d.sim.netStats.tlsConnects, 0, "no TLS");
+  });
+
   it("an access point that does not start ends in ERROR with last_error 704, and the device restarts 10 s later", async () => {
     const d = await boot({ files: provisionedFlash() });
     assert.ok(await d.until(async () => (await d.status()).state === "RUNNING", 60000));

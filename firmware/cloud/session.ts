@@ -110,6 +110,11 @@ export const enum Limit {
   TLS_MEMORY_FAILS = 3, // TLS attempts in a row that failed for lack of memory before plain TCP (CloudOptions.plain)
 }
 
+/** The link's words after the fallback of CloudOptions.plain (a const enum: inlined, never held in RAM). */
+const enum Words {
+  FALLEN_BACK = "plain TCP, not encrypted: TLS failed for lack of memory",
+}
+
 /** Value of the info message's `blynk` key: protocol level of library 1.4.0, build tag says who. */
 export const BLYNK_VERSION = "1.4.0+espruino";
 
@@ -252,7 +257,7 @@ function handle(f: Frame): void {
         st = St.ONLINE;
         hb = t;
         fails = 0;
-        o.ev(Ev.WORDS, (o.s as number) < 0 ? "plain TCP, not encrypted: TLS failed for lack of memory" : "");
+        o.ev(Ev.WORDS, (o.s as number) < 0 ? Words.FALLEN_BACK : "");
         send(Cmd.INTERNAL, infoBody(o.info));
         o.ev(Ev.LOGIN, c);
         if ((st as St) === St.ONLINE) o.ev(Ev.LINK, send, true); // unless main closed us on login
@@ -415,7 +420,7 @@ function end(why: string, how: End): void {
       }
     }
     if (retryAt > t + Limit.RETRY) o.log("Next attempt in " + Math.round((retryAt - t) / 1000) + " s");
-    if (was !== St.ONLINE) o.ev(Ev.WORDS, (o.tls ? "TLS" : (o.s as number) < 0 ? "plain TCP, not encrypted: TLS failed for lack of memory" : "plain TCP") + "; last attempt: " + why);
+    if (was !== St.ONLINE) o.ev(Ev.WORDS, (o.tls ? "TLS" : (o.s as number) < 0 ? Words.FALLEN_BACK : "plain TCP") + "; last attempt: " + why);
   }
   st = how === End.CLOSE ? St.CLOSED : how === End.STOP ? St.STOPPED : St.WAIT;
   sock = prs = after = undefined;
@@ -433,7 +438,6 @@ function end(why: string, how: End): void {
   }
   tick(); // after the callbacks, which may have closed us: then it only clears the timer
 }
-
 
 function online(this: { g: number }): boolean {
   return this.g === gen && st === St.ONLINE;

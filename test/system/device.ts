@@ -578,8 +578,11 @@ async function bootReal(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Pr
   return d;
 }
 
-/** Tries a TCP connection to a local port while the device runs: "refused", "accepted" or "error CODE". */
-async function knock(d: TestDevice, port: number): Promise<string> {
+/**
+ * Tries a TCP connection to a local port while the device runs: "refused", "accepted" or "error
+ * CODE". `d` lets device time pass while it waits: a TestDevice, or the simulator itself.
+ */
+export async function knock(d: { until(pred: () => boolean, maxMs: number): Promise<boolean> }, port: number): Promise<string> {
   let result = "";
   const s = connect(port, "127.0.0.1");
   s.on("connect", () => (result = "accepted"));

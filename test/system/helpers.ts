@@ -51,31 +51,3 @@ export async function world(opts: { board: (typeof BOARDS)[number]; networks?: a
   });
   return { sim, cloud };
 }
-
-import { connect } from "node:net";
-
-/**
- * Sends raw bytes (a latin1 string, or chunks with virtual-time gaps) to the device's port 80 and
- * returns whatever comes back before the device closes the connection (or maxMs of virtual time).
- */
-export async function rawRequest(sim: any, chunks: string | { data: string; gapMs?: number }[], maxMs = 20000): Promise<{ status: number; raw: string; body: string }> {
-  const parts = typeof chunks === "string" ? [{ data: chunks, gapMs: 0 }] : chunks;
-  const sock = connect(sim.httpPort(80), "127.0.0.1");
-  let raw = "";
-  let closed = false;
-  sock.on("data", (d) => (raw += d.toString("latin1")));
-  sock.on("close", () => (closed = true));
-  sock.on("error", () => (closed = true));
-  await new Promise<void>((r) => sock.once("connect", () => r()));
-  const start = sim.now();
-  for (const p of parts) {
-    if (closed) break;
-    sock.write(Buffer.from(p.data, "latin1"));
-    await sim.advance(p.gapMs || 1);
-  }
-  while (!closed && sim.now() - start < maxMs) await sim.advance(20);
-  sock.destroy();
-  const m = /^HTTP\/1\.[01] (\d+)/.exec(raw);
-  const i = raw.indexOf("\r\n\r\n");
-  return { status: m ? +m[1] : 0, raw, body: i < 0 ? "" : raw.slice(i + 4) };
-}

@@ -10,21 +10,10 @@
 // from anyone.
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { connect } from "node:net";
 import { world, BOARDS, TOKEN, OTHER_TOKEN, HOME, provisionedFlash } from "./helpers.ts";
-import { systemSuite, type TestDevice } from "./device.ts";
+import { systemSuite, knock, type TestDevice } from "./device.ts";
 
 const state = (sim: any) => JSON.parse(sim.repl("JSON.stringify(edgent.status())") as string).state;
-/** Tries a TCP connection to a real local port while the simulated device runs: "refused" or "accepted". */
-async function knock(sim: any, port: number): Promise<string> {
-  let result = "";
-  const s = connect(port, "127.0.0.1");
-  s.on("connect", () => (result = "accepted"));
-  s.on("error", (e: NodeJS.ErrnoException) => (result ||= e.code === "ECONNREFUSED" ? "refused" : "error " + e.code));
-  await sim.until(() => result !== "", 2000, 1);
-  s.destroy();
-  return result;
-}
 const listening = (sim: any) => sim.sockets().filter((s: any) => /server|udp/.test(s.type));
 
 /** Whether anything answers a DNS query on the device's port 53 within 2 s of device time. */

@@ -1,34 +1,12 @@
 // tools/lib/espruino.ts against the fake telnet REPL: the real espruino CLI over real TCP (soak tier;
 // espruino-lib.test.ts has the parts that open no connection).
 import assert from "node:assert/strict";
-import { FakeEspruino } from "./fake-espruino.ts";
+import { FakeEspruino, withFake, rejectsWith } from "./fake-espruino.ts";
 import {
   evaluate, eraseStorageFiles, probeBoard, streamConsole, storeBundle, writeStorageFiles, EspruinoCliError,
 } from "../../tools/lib/espruino.ts";
 
 const SLOW = 60_000;
-
-async function withFake<T>(opts: ConstructorParameters<typeof FakeEspruino>[0], fn: (fake: FakeEspruino) => Promise<T>): Promise<T> {
-  const fake = new FakeEspruino(opts);
-  await fake.start();
-  try {
-    return await fn(fake);
-  } finally {
-    await fake.close();
-  }
-}
-
-async function rejectsWith(p: Promise<unknown>, message: RegExp, hint?: RegExp): Promise<EspruinoCliError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof EspruinoCliError, `expected an EspruinoCliError, got ${e}`);
-    assert.match(e.message, message);
-    if (hint) assert.match(e.hint, hint);
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("espruino library over tcp:// (fake REPL)", function () {
   this.timeout(SLOW);

@@ -4,32 +4,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeEspruino } from "./fake-espruino.ts";
+import { FakeEspruino, withFake, rejectsWith } from "./fake-espruino.ts";
 import {
   checkSpace, deviceLines, explainFailure, readMarked, writeStorageFiles, EspruinoCliError, type BoardInfo,
 } from "../../tools/lib/espruino.ts";
-
-async function withFake<T>(opts: ConstructorParameters<typeof FakeEspruino>[0], fn: (fake: FakeEspruino) => Promise<T>): Promise<T> {
-  const fake = new FakeEspruino(opts);
-  await fake.start();
-  try {
-    return await fn(fake);
-  } finally {
-    await fake.close();
-  }
-}
-
-async function rejectsWith(p: Promise<unknown>, message: RegExp, hint?: RegExp): Promise<EspruinoCliError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof EspruinoCliError, `expected an EspruinoCliError, got ${e}`);
-    assert.match(e.message, message);
-    if (hint) assert.match(e.hint, hint);
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 const info = (over: Partial<BoardInfo> = {}): BoardInfo => ({
   board: "ESP8266_BOARD", version: "2v29", storage: { total: 16384, free: 10000, trash: 0 }, sizes: {}, ...over,

@@ -8,7 +8,8 @@
 // headers and 4-byte alignment), so a tool that works here is not merely lucky.
 import net from "node:net";
 import vm from "node:vm";
-import { crc32 } from "../../tools/lib/espruino.ts";
+import assert from "node:assert/strict";
+import { crc32, EspruinoCliError } from "../../tools/lib/espruino.ts";
 import { MAX_STORAGE_NAME } from "../../shared/names.ts";
 
 const NAME_BYTES = MAX_STORAGE_NAME;
@@ -341,4 +342,28 @@ export class FakeEspruino {
     this.client = undefined;
     this.runBoot(".bootcde");
   }
+}
+
+/** Runs `fn` with a started FakeEspruino, closed afterwards whatever happens. */
+export async function withFake<T>(opts: ConstructorParameters<typeof FakeEspruino>[0], fn: (fake: FakeEspruino) => Promise<T>): Promise<T> {
+  const fake = new FakeEspruino(opts);
+  await fake.start();
+  try {
+    return await fn(fake);
+  } finally {
+    await fake.close();
+  }
+}
+
+/** Asserts that `p` rejects with an EspruinoCliError whose message (and hint) match. */
+export async function rejectsWith(p: Promise<unknown>, message: RegExp, hint?: RegExp): Promise<EspruinoCliError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof EspruinoCliError, `expected an EspruinoCliError, got ${e}`);
+    assert.match(e.message, message);
+    if (hint) assert.match(e.hint, hint);
+    return e;
+  }
+  assert.fail("expected a rejection");
 }

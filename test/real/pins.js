@@ -13,10 +13,11 @@
 //    makes it an input again;
 //  - setWatch with Espruino's debounce: an edge is reported once the level has been stable for the
 //    debounce time, stamped with the time of the edge that started that stable period.
-// Every write prints "@@PW <pin> <d|a|x> <value> <ms>" (physical level, PWM duty, or WS2812 bytes as a
-// JSON array; ms = Math.floor(getTime() * 1000)), the panel's start "@@PANEL", and each console line
-// the firmware prints with its clock ("[ms] ...") "@@CLOCK <ms>": getTime() in ms at the firmware's
-// 0 ms, which puts the writes on the firmware's clock.
+// It prints, for the harness: every write, "@@PW <pin> <d|a|x> <value> <ms> [<due>]" (physical level,
+// PWM duty, or WS2812 bytes as a JSON array; ms = Math.floor(getTime() * 1000); due: see the timers
+// below); each timer run more than 10 ms late, "@@LATE <due ms> <late ms>"; its own start, "@@PANEL";
+// and for each console line the firmware prints with its clock ("[ms] ..."), "@@CLOCK <ms>": getTime()
+// in ms at the firmware's 0 ms, which puts the writes on the firmware's clock.
 // For the harness (through eval): __pn.set(pin, level) drives an input, __pn.a[pin] = v an analog
 // input, __pn.mode(pin) reads the mode, __pn.level(pin) the level, __pn.keep() carries the input
 // levels over the next load() (a soft reset keeps what is wired to the pins).
@@ -53,7 +54,8 @@ __pn.rec = function () {
   var p = arguments[0];
   if (!__pn.u[p]) __pn.m[p] = "output";
   if (!/output|opendrain/.test(__pn.mode(p))) return;
-  print("@@PW " + p + " " + arguments[1] + " " + (arguments[1] === "x" ? JSON.stringify(arguments[2]) : arguments[2]) + " " + Math.floor(getTime() * 1000));
+  print("@@PW " + p + " " + arguments[1] + " " + (arguments[1] === "x" ? JSON.stringify(arguments[2]) : arguments[2]) + " " + Math.floor(getTime() * 1000) +
+    (__pn.due === undefined ? "" : " " + __pn.due));
 };
 global.getPinMode = function () { return __pn.mode(arguments[0]); };
 global.pinMode = function () {
@@ -150,6 +152,35 @@ if (__P_pixel__) {
     __pn.rec(__pn.q(arguments[0]), "x", a);
   };
 }
+// Timers the interpreter runs late: when the host does not give it the CPU in time (a busy machine),
+// every timer due meanwhile runs late, and the LED's timing with them. Each timer run more than 10 ms
+// after it was due prints "@@LATE <due ms> <late ms>", so the harness can tell a late interpreter from
+// a late firmware; and a write made in a timer's callback carries the time that timer was due: when
+// the firmware meant it to happen, however late the host let it run. (The wrappers pass on the extra
+// arguments and return the native timer's id.)
+__pn.st = setTimeout;
+__pn.si = setInterval;
+global.setTimeout = function () {
+  var a = arguments, f = a[0], x = a.slice(2), due = Math.floor(getTime() * 1000) + (a[1] > 0 ? Math.floor(a[1]) : 0);
+  a[0] = function () {
+    var l = Math.floor(getTime() * 1000) - due, was = __pn.due;
+    if (l > 10) print("@@LATE " + due + " " + l);
+    __pn.due = due;
+    try { if (typeof f === "function") f.apply(undefined, x); } finally { __pn.due = was; }
+  };
+  return __pn.st.apply(undefined, a);
+};
+global.setInterval = function () {
+  var a = arguments, f = a[0], x = a.slice(2), ms = a[1] > 0 ? a[1] : 0, due = getTime() * 1000;
+  a[0] = function () {
+    due += ms;
+    var l = Math.floor(getTime() * 1000 - due), was = __pn.due;
+    if (l > 10) print("@@LATE " + Math.floor(due) + " " + l);
+    __pn.due = Math.floor(due);
+    try { if (typeof f === "function") f.apply(undefined, x); } finally { __pn.due = was; }
+  };
+  return __pn.si.apply(undefined, a);
+};
 // the firmware's clock: each "[ms] ..." line it prints gives getTime() in ms at its 0 ms, a little
 // late by the time the line took to build (the harness takes the smallest)
 __pn.log = console.log;

@@ -52,6 +52,11 @@ export interface PinWrite {
   pin: number;
   kind: "digital" | "pwm" | "pixel";
   value: number | number[];
+  /**
+   * real interpreter: when the timer whose callback made the write was due (device time), i.e. when
+   * the firmware meant the write to happen, however late a busy host let the interpreter run it
+   */
+  due?: number;
 }
 
 /** The device as a system test sees it; every call works on both backends. */
@@ -128,6 +133,12 @@ export interface TestDevice {
   lineTime(re: RegExp, from?: number): number | undefined;
   /** pin writes since the last power-on or reboot that changed what a pin shows */
   pinWrites(pins?: number[]): PinWrite[];
+  /**
+   * timers the interpreter ran more than 10 ms late since the last power-on or reboot: when each was
+   * due (device time) and how late it ran. Only the real interpreter has them (a busy host); the
+   * simulator's virtual clock runs every timer on time.
+   */
+  lateTimers(): { t: number; late: number }[];
   /** what is wired to an input pin drives it to a physical level; resolves to the device time it did */
   setInput(pin: number, level: 0 | 1): Promise<number>;
   /** drives an input pin to `level` for `ms` (timed on the device), then back to its idle level; resolves after */
@@ -352,6 +363,7 @@ async function bootSim(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Pro
       await sim.advance(ms);
       sim.pins.setInput(pin, idle);
     },
+    lateTimers: () => [],
     setAnalog: async (pin, value) => sim.pins.setAnalog(pin, value),
     pinMode: async (pin) => sim.pins.mode(pin),
     pinLevel: async (pin) => sim.pins.level(pin),
@@ -534,6 +546,7 @@ async function bootReal(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Pr
       await sleep(ms);
       if (!(await d.until(async () => (await d.pinLevel(pin)) === idle, 5000))) throw new Error(`pin ${pin} did not go back to ${idle}`);
     },
+    lateTimers: () => panel().late,
     setAnalog: async (pin, value) => void (await dev.eval(`__pn.a[${pin}]=${value},1`)),
     pinMode: (pin) => dev.evalJSON<string>(`__pn.mode(${pin})`),
     pinLevel: (pin) => dev.evalJSON<number>(`__pn.level(${pin})`),
@@ -544,17 +557,20 @@ async function bootReal(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Pr
    * the firmware gives getTime() at its 0 ms, a little late: the smallest is the best), without
    * repeats of what a pin already shows.
    */
-  function panel(): { clock: number; writes: PinWrite[] } {
+  function panel(): { clock: number; writes: PinWrite[]; late: { t: number; late: number }[] } {
     if (!o.pins) throw new Error("pin writes need the boot option pins: true");
     let start = -1;
     for (let i = dev.events.length - 1; i >= 0 && start < 0; i--) if (dev.events[i] === "PANEL") start = i;
     let clock = NaN;
-    const raw: { ms: number; pin: number; kind: PinWrite["kind"]; value: number | number[] }[] = [];
+    const raw: { ms: number; due?: number; pin: number; kind: PinWrite["kind"]; value: number | number[] }[] = [];
+    const lateMs: [number, number][] = [];
     for (let i = start + 1; i < dev.events.length; i++) {
       const e = dev.events[i];
       if (e.startsWith("CLOCK ")) clock = Math.min(Number(e.slice(6)), Number.isNaN(clock) ? Infinity : clock);
-      const m = /^PW (\d+) ([dax]) (\S+) (\d+)$/.exec(e);
-      if (m) raw.push({ ms: Number(m[4]), pin: Number(m[1]), kind: m[2] === "d" ? "digital" : m[2] === "a" ? "pwm" : "pixel", value: JSON.parse(m[3]) });
+      if (e.startsWith("LATE ")) lateMs.push(e.slice(5).split(" ").map(Number) as [number, number]);
+      const m = /^PW (\d+) ([dax]) (\S+) (\d+)(?: (\d+))?$/.exec(e);
+      if (m)
+        raw.push({ ms: Number(m[4]), due: m[5] === undefined ? undefined : Number(m[5]), pin: Number(m[1]), kind: m[2] === "d" ? "digital" : m[2] === "a" ? "pwm" : "pixel", value: JSON.parse(m[3]) });
     }
     const last = new Map<number, string>();
     const writes: PinWrite[] = [];
@@ -571,9 +587,9 @@ async function bootReal(o: BootOptions, cloud: FakeCloud, other?: FakeCloud): Pr
       const key = JSON.stringify([w.kind, w.value]);
       if (w.kind !== "pixel" && last.get(w.pin) === key) continue;
       last.set(w.pin, key);
-      writes.push({ t: stepMs - clock, pin: w.pin, kind: w.kind, value: w.value });
+      writes.push({ t: stepMs - clock, pin: w.pin, kind: w.kind, value: w.value, ...(w.due === undefined ? {} : { due: w.due - clock }) });
     }
-    return { clock, writes };
+    return { clock, writes, late: lateMs.map(([due, late]) => ({ t: due - clock, late })) };
   }
   return d;
 }

@@ -134,16 +134,19 @@ export function updateConfig(files: Files, store: Store, how: Update, a?: any, b
   }
   if (how === Update.LAST_ERROR ? store.seq > 0 && old.e === a : how === Update.META_SENT && (old.f & Flag.META_SENT) !== 0) return false;
   var c: any = a;
-  if (how !== Update.SAVE) {
-    var from: any = how === Update.TESTED ? a : old;
+  if (how === Update.TESTED) {
+    // the tested configuration itself, not a copy: nothing else holds it (the RAM of a copy is
+    // scarce at this moment, a setup's end); its networks array is replaced, never edited, and the
+    // old list is read from before (`a` may be the stored configuration itself, after save=1)
+    var was = old.n;
+    c.n = [a.n[0]];
+    for (var j = 0; j < was.length && c.n.length < MAX_NETWORKS; j++) if (was[j].s !== a.n[0].s) c.n.push(was[j]);
+    c.f = a.f | Flag.VALID | (b ? Flag.META_SENT : 0);
+    c.e = 0;
+  } else if (how !== Update.SAVE) {
     c = {};
-    for (var k in from) c[k] = from[k]; // a copy: its arrays are shared, so replace them, never edit them
-    if (how === Update.TESTED) {
-      c.n = [a.n[0]];
-      for (var j = 0; j < old.n.length && c.n.length < MAX_NETWORKS; j++) if (old.n[j].s !== a.n[0].s) c.n.push(old.n[j]);
-      c.f = a.f | Flag.VALID | (b ? Flag.META_SENT : 0);
-      c.e = 0;
-    } else if (how === Update.LAST_ERROR) c.e = a;
+    for (var k in old) c[k] = (old as any)[k]; // a copy: its arrays are shared, so replace them, never edit them
+    if (how === Update.LAST_ERROR) c.e = a;
     else c.f |= Flag.META_SENT;
   }
   var json = JSON.stringify(c);

@@ -49,10 +49,10 @@ function verdict(r: FirstSetupResult, text: string): void {
 
 /**
  * JsVars the user's own code may hold while the app's first setup still passes (README, per board).
- * Measured 289 (300 before the TLS-fallback words and the captive DNS reopen, about 11 JsVars at the
- * login of the test); the target stays 300.
+ * Measured 300 to 304 (headroom search at 4-JsVar resolution): the tightest moment is the store
+ * of the tested configuration, with the portal and the cloud link both up.
  */
-const USER_CODE_APP = 280;
+const USER_CODE_APP = 300;
 /** The same for the browser form: its page costs more while it goes out, and its status page is polled
  *  during the test (measured: passes with 200, its /status answers "busy" throughout the test with 250). */
 const USER_CODE_BROWSER = 200;

@@ -80,6 +80,29 @@ describe("config store", () => {
     assert.equal(cfg.n[1].p, "new");
     assert.equal(cfg.f & Flag.VALID, Flag.VALID);
   });
+  it("keeps the saved networks when a configuration stored before its test (save=1) is stored again once it passed", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    const tested = (s: string): Config => ({ ...defaultConfig(), n: [{ s, p: "" }], t: "x".repeat(32) });
+    updateConfig(files, store, Update.TESTED, tested("old"), false);
+    updateConfig(files, store, Update.TESTED, tested("new"), false); // save=1: before the test
+    updateConfig(files, store, Update.TESTED, store.cfg, true); // the same configuration after its login
+    const cfg = loadConfig(files).cfg;
+    assert.deepEqual(cfg.n.map((n) => n.s), ["new", "old"]);
+    assert.equal(cfg.f & Flag.META_SENT, Flag.META_SENT);
+  });
+  it("leaves the stored configuration as it was when the flash refuses a write", () => {
+    const files = memFiles();
+    const store = loadConfig(files);
+    updateConfig(files, store, Update.TESTED, { ...defaultConfig(), n: [{ s: "home", p: "" }], t: "x".repeat(32) }, false);
+    const before = JSON.stringify(store.cfg);
+    files.write = () => {
+      throw new Error("Unable to find or create file");
+    };
+    assert.throws(() => updateConfig(files, store, Update.LAST_ERROR, 702));
+    assert.throws(() => updateConfig(files, store, Update.TESTED, { ...defaultConfig(), n: [{ s: "other", p: "" }], t: "y".repeat(32) }, false));
+    assert.equal(JSON.stringify(store.cfg), before);
+  });
   it("does not store an error code or a flag that is already stored", () => {
     const files = memFiles();
     const store = loadConfig(files);

@@ -5,10 +5,11 @@
 // URL, mqtt://[user:password@]broker[:port] or mqtts://..., is MQTT (module "mqtt"): with a token
 // (the `blynk` field, or the factory token) Blynk's MQTT API at that broker, which logs in as user
 // "device" with the token; with a user name in the URL, or no token at all, a broker of the user's own
-// (a token is then not used). The URL's port replaces `port` and `port_ssl`.
+// (a token is then not used). The URL's port replaces `port` and `port_ssl`; a broker of the user's
+// own may have the topic prefix as the URL's path and Home Assistant's discovery as `?ha=`.
 import { Fields } from "./form";
 import { Config, defaultConfig, isValidToken, Flag } from "../core/config";
-import { parseBrokerUrl, BrokerUrl } from "../mqtt/url";
+import { parseBrokerUrl, BrokerUrl, HA_DISCOVERY } from "../mqtt/url";
 
 export interface Pending {
   c: Config; // config to test (networks[0] is the one to join)
@@ -56,6 +57,9 @@ export function parseConfigRequest(f: Fields, factoryToken: string, tls?: boolea
     c.q = u.tls ? u.port : 0;
     if (u.user) c.u = u.user;
     if (u.pass) c.w = u.pass;
+    if (token && (u.prefix || u.ha !== HA_DISCOVERY)) return "Blynk's MQTT API has topics of its own: leave the path and ?ha= out of the URL (they are for a broker of your own)";
+    if (u.prefix) c.x = u.prefix;
+    if (u.ha !== HA_DISCOVERY) c.a = u.ha;
   } else {
     if (host) {
       if (host.length > 64 || !/^[-.a-zA-Z0-9]*$/.test(host)) return "host must be a DNS name or IP address of at most 64 characters, or an MQTT broker as mqtt://[user:password@]broker[:port]";

@@ -24,6 +24,8 @@ export interface Config {
   q: number; // TLS port, 0 = plain only
   u?: string; // Flag.MQTT without a token: the broker's user name (absent = none)
   w?: string; // ... and password (absent = none)
+  x?: string; // ... and topic prefix (absent = the device name's)
+  a?: string; // ... and Home Assistant's discovery prefix (absent = "homeassistant", "" = none)
   i: string[]; // static ip, mask, gw, dns, dns2 ("" = unset)
   f: number; // Flag bits
   e: number; // last_error

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseBrokerUrl } from "../../firmware/mqtt/url.ts";
 
-const ok = (tls: boolean, host: string, port: number, user = "", pass = "") => ({ tls, host, port, user, pass });
+const ok = (tls: boolean, host: string, port: number, user = "", pass = "", prefix = "", ha = "homeassistant") => ({ tls, host, port, user, pass, prefix, ha });
 
 describe("broker URL", () => {
   describe("accepted", () => {
@@ -16,6 +16,11 @@ describe("broker URL", () => {
       ["mqtt://h/", ok(false, "h", 1883)],
       ["MQTTS://H:1", ok(true, "H", 1)],
       ["mqtt://h:65535", ok(false, "h", 65535)],
+      ["mqtt://u:p@h/garden/pump", ok(false, "h", 1883, "u", "p", "garden/pump")],
+      ["mqtt://h:1884/lamp?ha=0", ok(false, "h", 1884, "", "", "lamp", "")],
+      ["mqtt://h?ha=", ok(false, "h", 1883, "", "", "", "")],
+      ["mqtt://h/?ha=ha-test/disc", ok(false, "h", 1883, "", "", "", "ha-test/disc")],
+      ["mqtts://u@h/" + "p".repeat(64), ok(true, "h", 8883, "u", "", "p".repeat(64))],
     ];
     for (const [url, want] of cases) it(url, () => assert.deepEqual(parseBrokerUrl(url), want));
 
@@ -50,9 +55,16 @@ describe("broker URL", () => {
       ["mqtt://h:65536", /port must be a number from 1 to 65535/],
       ["mqtt://h:12ab", /port must be a number/],
       ["mqtt://h:-1", /port must be a number/],
-      ["mqtt://h/topic", /has "\/topic" after the host: write only mqtt:\/\/\[user:password@\]host\[:port\]/],
-      ["mqtt://h?x=1", /has "\?x=1" after the host/],
-      ["mqtt://h#frag", /has "#frag" after the host/],
+      ["mqtt://h?x=1", /has "\?x=1": the only option is \?ha= \(Home Assistant's discovery prefix, or \?ha=0 for none\)/],
+      ["mqtt://h/a?retain=1&ha=0", /has "\?retain=1&ha=0": the only option is \?ha=/],
+      ["mqtt://h#frag", /has a "#" part: MQTT topics cannot hold "#"/],
+      ["mqtt://h/a/#", /has a "#" part/],
+      ["mqtt://h/a/+/b", /The topic prefix \(the URL's path\) must be at most 64 characters of letters, digits, - and _ in levels split by single \//],
+      ["mqtt://h/a//b", /The topic prefix/],
+      ["mqtt://h/a/", /The topic prefix/],
+      ["mqtt://h/" + "p".repeat(65), /The topic prefix/],
+      ["mqtt://h/caf%C3%A9", /The topic prefix/],
+      ["mqtt://h?ha=home assistant", /The \?ha= discovery prefix must be/],
       ["mqtt://[::1]:1883", /IPv6 addresses are not supported/],
       ["mqtt://bro ker", /host must be a DNS name or IPv4 address of at most 64 characters/],
       ["mqtt://h_x", /host must be a DNS name/],

@@ -238,6 +238,35 @@ systemSuite("MQTT link, a broker of the user's own (mosquitto)", ({ board: b, bo
     assert.deepEqual(d.errors(), []);
   });
 
+  it("the URL's path is the topic prefix and Home Assistant finds the device (homeassistant/ discovery, retained); ?ha=0 announces nothing", async () => {
+    m = await startMosquitto({ users: { [USER]: PASS }, acl: `user ${USER}\ntopic readwrite garden/pump/#\ntopic write homeassistant/#\n` });
+    obs = await m.observe("#");
+    const d = await boot({ servers: ["127.0.0.1:" + m.port] });
+    assert.ok(await d.portal(), "the portal answers");
+    const base = `mqtt://${USER}:${encodeURIComponent(PASS)}@127.0.0.1:${m.port}/garden/pump`;
+    const r = await d.fetch("/config?" + appQuery({ ssid: HOME.ssid, pass: HOME.password, host: base }));
+    assert.equal(r.status, 200, r.body);
+    assert.ok(await got(d, (x) => x.topic === "garden/pump/status" && x.payload === "online", 60000), "online under the URL's prefix");
+    assert.ok(await got(d, (x) => x.topic === "homeassistant/binary_sensor/garden_pump/status/config"), "Home Assistant's discovery");
+    const disc = obs.last("homeassistant/binary_sensor/garden_pump/status/config")!;
+    const cfg = JSON.parse(disc.payload);
+    assert.deepEqual([cfg.stat_t, cfg.dev_cla, cfg.dev.name], ["garden/pump/status", "connectivity", expectedSsid(b.mac, b.chip)]);
+    const late = await m.observe("homeassistant/#");
+    assert.ok(await got(d, () => late.messages.length > 0), "retained: Home Assistant started later finds it too");
+    assert.ok(!obs.messages.some((x) => x.topic.startsWith(prefix + "/")), "nothing under the device name's prefix");
+    assert.deepEqual([(await storedConfig(d))!.x, (await storedConfig(d))!.a], ["garden/pump", undefined]);
+
+    // set up again with ?ha=0: the prefix stays, nothing goes to homeassistant/
+    assert.equal(await d.repl(`edgent.connect("", ${JSON.stringify(HOME.ssid)}, ${JSON.stringify(HOME.password)}, ${JSON.stringify(base + "?ha=0")})`), "Trying to connect...");
+    const seen = obs.messages.length;
+    assert.ok(await got(d, (x) => x.topic === "garden/pump/status" && x.payload === "online", 60000, seen), "online again");
+    assert.ok(await d.until(async () => (await storedConfig(d))?.a === "", 10000), "stored with ?ha=0");
+    await d.powerCycle();
+    assert.ok(await got(d, (x) => x.topic === "garden/pump/status" && x.payload === "online", 60000, seen + 1), "online after a power cycle");
+    assert.ok(!obs.messages.slice(seen).some((x) => x.topic.startsWith("homeassistant/")), "no discovery with ?ha=0");
+    assert.deepEqual(d.errors(), []);
+  });
+
   it("after a wrong WiFi password the form shows the broker without its password, and sent back so it keeps the one entered before", async () => {
     const { d, url, shown } = await start();
     await d.fetch("/config", formPost({ ui: "1", ssid: HOME.ssid, pass: "wrong password", host: url }));

@@ -99,6 +99,17 @@ describe("/config validation: an MQTT broker as host", () => {
     assert.match(refused({ ssid: "a", host: "http://broker" }), /must start with mqtt:\/\//);
     assert.match(refused({ ssid: "a", host: "mqtt://u:100%@h" }), /bad %-escape/);
   });
+  it("a broker of your own: the URL's path is the topic prefix, ?ha= Home Assistant's discovery prefix; stored only when given", () => {
+    const c = mqtt({ ssid: "a", host: "mqtt://dev:pw@broker/garden/pump?ha=0" });
+    assert.deepEqual([c.x, c.a], ["garden/pump", ""]);
+    const d = mqtt({ ssid: "a", host: "mqtt://broker" });
+    assert.deepEqual(["x" in d, "a" in d], [false, false], "the defaults: the device name's prefix, discovery under homeassistant/");
+    assert.equal(mqtt({ ssid: "a", host: "mqtt://broker?ha=ha" }).a, "ha");
+  });
+  it("Blynk's MQTT API has its own topics: a path or ?ha= with a token is refused, saying so", () => {
+    assert.match(refused({ ssid: "a", blynk: TOKEN, host: "mqtt://blynk.cloud/mine" }), /Blynk's MQTT API has topics of its own: leave the path and \?ha= out/);
+    assert.match(refused({ ssid: "a", blynk: TOKEN, host: "mqtt://blynk.cloud?ha=0" }), /topics of its own/);
+  });
   it("a bad token is still refused with an MQTT broker", () => assert.match(refused({ ssid: "a", blynk: "short", host: "mqtt://blynk.cloud" }), /32 characters/));
   it("a plain host name is the Blynk protocol as before (no MQTT flag, no user fields)", () => {
     const c = mqtt({ ssid: "a", blynk: TOKEN, host: "mqtt.example.org" });

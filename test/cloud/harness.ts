@@ -204,8 +204,12 @@ interface Timer {
   fn: () => void;
 }
 
-/** Virtual clock with Espruino's timer rules: clearTimeout(undefined) throws. */
+/**
+ * Virtual clock with Espruino's timer rules: clearTimeout(undefined) throws. Between timers it lets
+ * the harness's I/O through (with this file's settle() unless given another: the MQTT harness's).
+ */
 export class FakeClock {
+  constructor(private readonly letIoThrough: () => Promise<void> = () => settle()) {}
   t = 0;
   private ids = 0;
   private seq = 0;
@@ -249,7 +253,7 @@ export class FakeClock {
   async until(pred: () => boolean, maxMs: number): Promise<boolean> {
     const end = this.t + maxMs;
     for (;;) {
-      await settle();
+      await this.letIoThrough();
       if (pred()) return true;
       const n = this.next(end);
       if (!n) break;
@@ -259,7 +263,7 @@ export class FakeClock {
       n[1].fn();
     }
     this.t = end;
-    await settle();
+    await this.letIoThrough();
     return pred();
   }
 }

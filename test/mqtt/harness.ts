@@ -175,27 +175,10 @@ export async function eventually(pred: () => boolean, ms = 5000): Promise<boolea
   return true;
 }
 
-/** FakeClock (Espruino's timer rules) whose waits use this file's settle(). */
+/** The cloud harness's FakeClock (Espruino's timer rules) whose waits use this file's settle(). */
 export class MqttClock extends FakeClock {
-  async advance(ms: number): Promise<void> {
-    await this.until(() => false, ms);
-  }
-  async until(pred: () => boolean, maxMs: number): Promise<boolean> {
-    const self = this as any; // FakeClock keeps its timer list private
-    const end = this.t + maxMs;
-    for (;;) {
-      await settle();
-      if (pred()) return true;
-      const n = self.next(end);
-      if (!n) break;
-      self.timers.delete(n[0]);
-      if (n[1].at > this.t) this.t = n[1].at;
-      this.fired++;
-      n[1].fn();
-    }
-    this.t = end;
-    await settle();
-    return pred();
+  constructor() {
+    super(() => settle());
   }
 }
 

@@ -81,8 +81,9 @@ export function assertPattern(d: TestDevice, board: LedBoard, row: number[], t0:
   const late = base + stall(t0 - 5, t0 + ms + (real ? REAL_START_MS : 0) + 5);
 
   // moment by moment; on the real interpreter not while the switch to the row may still be on its
-  // way (what the LED shows then is the previous pattern's business)
-  const from = real ? Math.max(skip, REAL_START_MS) : skip;
+  // way (what the LED shows then is the previous pattern's business), nor while the switch's own
+  // timer ran late
+  const from = real ? Math.max(skip, REAL_START_MS + stall(t0 - 5, t0 + 5)) : skip;
   let k = 0;
   let cur: Rgb = [0, 0, 0];
   for (let t = t0 + from; t < t0 + ms; t++) {

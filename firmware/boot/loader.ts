@@ -54,6 +54,10 @@ import { readRecord, writeRecord, eraseRecord, intactImage, TRIAL_BOOTS, TRIAL_M
     require("edgent").boot(file, info.m, trial);
   } catch (e) {
     print("Edgent: the firmware failed to start: " + e);
-    if (trial) E.reboot();
+    if (trial) {
+      // on trial: the next boot, once this one has finished (its count is written already)
+      clearTimeout(trial);
+      setTimeout(E.reboot, 500);
+    }
   }
 })();

@@ -51,18 +51,21 @@ function hex8(n: number): string {
   return ("0000000" + (n >>> 0).toString(16)).substr(-8);
 }
 
-/** The newest valid record, or undefined (none, or both torn). */
+/** The newest valid record, or undefined (none, or both torn). A torn record file is erased. */
 export function readRecord(S: RecordFiles): UpdateRecord | undefined {
   var best: UpdateRecord | undefined;
   for (var i = 0; i < 2; i++) {
     var t = S.read(REC + i);
-    if (!t || t.length < 10) continue;
+    if (t === undefined) continue;
+    var r: any = undefined;
     var json = t.substr(8);
-    if (t.substr(0, 8) !== hex8(E.CRC32(json))) continue;
-    try {
-      var r = JSON.parse(json);
-      if (r && typeof r.q === "number" && (!best || r.q > best.q)) best = r;
-    } catch (e) {}
+    if (t.substr(0, 8) === hex8(E.CRC32(json)))
+      try {
+        r = JSON.parse(json);
+      } catch (e) {}
+    if (r && typeof r.q === "number") {
+      if (!best || r.q > best.q) best = r;
+    } else S.erase(REC + i); // a write cut short: the other file holds the record in charge
   }
   return best;
 }

@@ -73,7 +73,11 @@ function finish(K: Kernel, res: DownloadResult, file: string, target: string): s
   var run = intactImage(S, file) || {};
   var info: any;
   var err = "";
-  if (!res.ok) err = res.message;
+  if (!res.ok) {
+    err = res.message;
+    // a board whose Storage holds two images (ESP8266: 192 KB) has no room for a third
+    if (res.code === "room" && file !== ".bootcde") err += "; this board has room for the firmware flashed over USB and one update only: flash the new firmware over USB";
+  }
   else if (!(info = intactImage(S, target))) err = "the file is not a whole Edgent firmware image";
   else if (info.board !== __BUILD__.board) err = "the firmware is built for " + info.board + ", this device is " + __BUILD__.board;
   else if (info.crc === run.crc) err = "firmware " + info.fw + " is running already";

@@ -19,7 +19,7 @@ async function optional(file: string, fn: string): Promise<Row | Row[] | undefin
 }
 
 const dist = new URL("../dist/", import.meta.url);
-const bundles = readdirSync(dist).filter((f) => f.endsWith(".js")).sort();
+const bundles = readdirSync(dist).filter((f) => f.endsWith(".js") && !f.endsWith(".ota.js")).sort();
 table(
   "Bundle size",
   bundles.map((f) => {

@@ -321,10 +321,13 @@ function handle(f: Packet): void {
       if (o.onOta) o.onOta(v);
       else {
         // {"url","size","type","ver","build"}: the core takes the URL as from the Blynk protocol
+        // (`u &&` first: Espruino 2v29 does not run a statement that begins with a string literal
+        // right after a try/catch, which is what the minifier makes of `typeof u === "string"`)
+        var u: any;
         try {
-          var u = JSON.parse(v).url;
+          u = JSON.parse(v).url;
         } catch (e) {}
-        if (typeof u === "string" && u) o.ev(Ev.OTA, u);
+        if (u && typeof u === "string") o.ev(Ev.OTA, u);
         else o.log("OTA: no URL in " + v);
       }
     } else if (tp === "downlink/diag") o.log("Server: " + v);

@@ -29,8 +29,9 @@ export function start(K: Kernel, url: string, file: string): Phase {
   if (S.read(target) !== undefined) S.erase(target);
   var st = S.getStats();
   var sha: any;
+  var C: any; // outside the try: Espruino 2v29 forgets a var declared inside a try block after it
   try {
-    var C = require("crypto");
+    C = require("crypto");
     // where the build has a native SHA-256 (ESP32), it checks the stored file in place at the end
     if (C && C.SHA256)
       sha = function () {

@@ -385,7 +385,8 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       ota = undefined;
     }
   } else if (e === Ev.OTA) {
-    if (U || K.s !== State.RUNNING) log("OTA ignored: " + (U ? "an update is under way" : "not online"));
+    if (a === undefined) r = image; // (the "ota" module asks which image runs)
+    else if (U || K.s !== State.RUNNING) log("OTA ignored: " + (U ? "an update is under way" : "not online"));
     else {
       // as Edgent: the event now, the download 2 s later, off the cloud link
       cloudApi().logEvent("sys_ota", "OTA started");
@@ -398,10 +399,10 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     dropModule("ota");
     if (!a) {
       later = Later.REBOOT;
-      laterAt = t + 100;
+      laterAt = t + 500; // (a local upload's answer goes out first)
     } else {
       ota = 0; // the record holds the report
-      if (!L && R && valid()) {
+      if (K.s === State.OTA_UPGRADE && !L && R && valid()) {
         if (wifi(Op.UP)) {
           go(State.CONNECTING_CLOUD);
           startLink(store.cfg);
@@ -530,6 +531,17 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     } else if (!P && portalScan === 2) {
       K.o = portalScan = 0;
       P = loadModule("portal").open(K);
+      // a new image (a local upload) on a device not set up yet cannot reach the cloud: its setup
+      // portal is its proof; the report waits for the first login
+      if (ota > 0 && !valid()) {
+        try {
+          loadModule("ota").settle(K, undefined, ota);
+        } catch (x) {
+          log("Update record: " + x);
+        }
+        dropModule("ota");
+        ota = 0;
+      }
     }
   } else {
     if (P) P.close();

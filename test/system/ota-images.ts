@@ -11,28 +11,32 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const built = new Map<string, string>();
 
 /**
- * dist/<board>.ota.js of a build with BLYNK_FIRMWARE_VERSION=`version` (in .tmp/ota-<version>/),
- * as a byte string. Built once per version for every board the tests use, and again only when
- * dist/ is newer (a changed firmware).
+ * The directory of a build of every board the tests use with BLYNK_FIRMWARE_VERSION=`version` and
+ * more settings (`env`: EDGENT_SETUP_CODE ...), in .tmp/: built once, and again only when dist/ is
+ * newer (a changed firmware).
  */
-export function otaFile(board: string, version = "0.2.0"): string {
-  const dir = `${ROOT}.tmp/ota-${version}`;
-  const file = `${dir}/${board}.ota.js`;
-  const key = file;
-  if (!built.has(key)) {
-    const fresh = existsSync(file) && existsSync(`${ROOT}dist/${board}.js`) && statSync(file).mtimeMs >= statSync(`${ROOT}dist/${board}.js`).mtimeMs;
+export function buildDir(version = "0.2.0", env: Record<string, string> = {}): string {
+  const dir = `${ROOT}.tmp/ota-${version}${Object.keys(env).sort().map((k) => "-" + k + "-" + env[k].replace(/[^\w.-]/g, "_")).join("")}`;
+  if (!built.has(dir)) {
+    const probe = `${dir}/nodemcu.ota.js`;
+    const fresh = existsSync(probe) && existsSync(`${ROOT}dist/nodemcu.js`) && statSync(probe).mtimeMs >= statSync(`${ROOT}dist/nodemcu.js`).mtimeMs;
     if (!fresh) {
       mkdirSync(dir, { recursive: true });
       const r = spawnSync(process.execPath, [`${ROOT}node_modules/rollup/dist/bin/rollup`, "-c", "rollup.config.js"], {
         cwd: ROOT,
-        env: { ...process.env, BOARD: "esp32-devkitc,nodemcu", DIST_DIR: dir, BLYNK_FIRMWARE_VERSION: version },
+        env: { ...process.env, BOARD: "esp32-devkitc,nodemcu", DIST_DIR: dir, BLYNK_FIRMWARE_VERSION: version, ...env },
         encoding: "utf8",
       });
       if (r.status !== 0) throw new Error(`building version ${version} failed:\n${r.stdout}\n${r.stderr}`);
     }
-    built.set(key, readFileSync(file, "latin1"));
+    built.set(dir, dir);
   }
-  return built.get(key)!;
+  return dir;
+}
+
+/** dist/<board>.ota.js of buildDir(version, env), as a byte string (what a user uploads to Blynk.Air). */
+export function otaFile(board: string, version = "0.2.0", env: Record<string, string> = {}): string {
+  return readFileSync(`${buildDir(version, env)}/${board}.ota.js`, "latin1");
 }
 
 /** The image part of an .ota.js (without its firmware info tag). */

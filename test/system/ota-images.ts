@@ -56,7 +56,7 @@ export function variant(ota: string, version: string, change: Record<string, (co
   const mods = Object.keys(h.mods).map((name) => [name, change[name] ? change[name](moduleText(text, name)!) : moduleText(text, name)!] as [string, string]);
   const info = { fw: version, board: h.board, chip: h.chip, tmpl: h.tmpl, build: h.build };
   const tag = findFwTag(ota)!.info;
-  return withFwTag(assembleImage(info, loader, mods), { ...tag, mcu: version }).toString("latin1");
+  return withFwTag(assembleImage(info, loader, mods), { ...tag, mcu: version } as any).toString("latin1");
 }
 
 /** A version whose core throws as soon as the loader starts it. */

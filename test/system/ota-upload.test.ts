@@ -40,12 +40,13 @@ systemSuite("local firmware upload (/update)", ({ boot, board }) => {
   it("an upload in setup mode is checked, switched to and kept; its report goes out at the first login", async () => {
     const d = await boot();
     assert.ok(await d.portal());
+    const from = d.console.length;
     const r = await upload(d, multipart(otaFile(board.board, NEW), [["note", "x".repeat(board.chip === "ESP32" ? 17 : 5)]]));
     assert.equal(r.status, 200, r.body);
     assert.equal(r.body, "Update Success. Rebooting\n");
-    assert.ok(await d.waitForLog(new RegExp(`Blynk Edgent for Espruino ${NEW.replace(/\./g, "\\.")} `), 60000), "the new firmware boots");
-    assert.ok(await d.waitForLog(/firmware 0\.2\.0 on trial, boot 1 of 3/, 10000));
-    assert.ok(await d.portal(), "its setup portal comes up");
+    assert.ok(await d.waitForLog(new RegExp(`Blynk Edgent for Espruino ${NEW.replace(/\./g, "\\.")} `), 60000, from), "the new firmware boots");
+    assert.ok(await d.waitForLog(/firmware 0\.2\.0 on trial, boot 1 of 3/, 10000, from));
+    assert.ok(await d.waitForLog(/AP URL: /, 60000, d.console.findIndex((l, i) => i >= from && /Blynk Edgent for Espruino 0\.2\.0 /.test(l))), "its setup portal comes up");
     assert.equal((await d.fetch("/board_info.json")).status, 200);
     assert.deepEqual(await updateFiles(d), ["edgent.img1", "edgent.upd0", "edgent.upd1"], "confirmed (trial count, confirmation), nothing else");
     assert.equal(d.restarts(), 1);

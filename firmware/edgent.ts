@@ -402,12 +402,9 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
       laterAt = t + 500; // (a local upload's answer goes out first)
     } else {
       ota = 0; // the record holds the report
-      if (K.s === State.OTA_UPGRADE && !L && R && valid()) {
-        if (wifi(Op.UP)) {
-          go(State.CONNECTING_CLOUD);
-          startLink(store.cfg);
-        } else reconnect(1);
-      }
+      // back online through the saved networks (a join to the network it is on succeeds at once;
+      // a second call of startLink() here would cost it its own function object)
+      if (K.s === State.OTA_UPGRADE && !L && R && valid()) reconnect(1);
     }
   }
   else if (e === Ev.WRITE) apiWrite(a, b);

@@ -33,6 +33,7 @@ for (const [title, file, fn] of [
   ["LED driver load (breathe pattern)", "./bench-led.ts", "benchLed"],
   ["Cloud link", "./bench-cloud.ts", "benchCloud"],
   ["MQTT link", "./bench-mqtt.ts", "benchMqtt"],
+  ["Firmware update over the air", "./bench-update.ts", "benchUpdate"],
   ["A TLS session on the interpreter (64-bit LINUX build)", "./bench-tls.ts", "benchTls"],
   ["Fleet onboarding CLI", "./bench-fleet.ts", "benchFleet"],
 ] as const) {

@@ -3,7 +3,8 @@
 // confirmation) and whichever Storage change is torn part way, the device boots the old or the
 // new firmware, reaches the cloud, and keeps nothing of an update it did not finish. The simulator
 // only: it cuts the power between two given flash writes and tears a write, which cannot be done
-// to the real interpreter's flash from outside (test/system/ota.test.ts runs the updates there).
+// to the real interpreter's flash from outside; on both backends the power also goes at seeded
+// moments of the device's clock after the offer (on the real interpreter the process is killed).
 import assert from "node:assert/strict";
 import { provisionedFlash } from "./helpers.ts";
 import { systemSuite, type TestDevice } from "./device.ts";
@@ -34,7 +35,7 @@ function onWrites(d: TestDevice, at: (n: number, offset: number, file: string) =
 
 /** After a cut: powered on again, online with the old or the new firmware, and no leftovers. */
 async function cameBack(d: TestDevice): Promise<string> {
-  if (!d.sim.running) await d.powerOn();
+  if (d.sim && !d.sim.running) await d.powerOn();
   assert.ok(await online(d, 12 * 60000), "online again:\n" + d.console.slice(-12).join("\n"));
   const v = (await cloudVersion(d))!;
   assert.ok(v === OLD || v === NEW, "old or new firmware: " + v);
@@ -84,6 +85,18 @@ systemSuite("power cuts during a firmware update", ({ boot, board, simOnly }) =>
       offer(d, air, "fw.js");
       assert.ok(await d.until(() => !d.sim.running || otaEvents(d).length >= 2, 120000));
       assert.ok(!d.sim.running, "the power was cut");
+      await cameBack(d);
+    });
+
+  // seeded moments after the offer: Edgent's 2 s wait, then the download, the switch and the restart
+  for (const p of Array.from({ length: 6 }, ((g) => () => g())(rng(SEED + 1))))
+    it(`power lost ${2000 + Math.round(p * 2500)} ms after the offer: old or new firmware online, nothing half-stored`, async () => {
+      const d = await device();
+      assert.ok(await online(d));
+      offer(d, air, "fw.js");
+      await d.advance(2000 + Math.round(p * 2500));
+      await d.powerCut();
+      await d.powerOn();
       await cameBack(d);
     });
 

@@ -33,7 +33,12 @@ import { readRecord, writeRecord, eraseRecord, intactImage, TRIAL_BOOTS, TRIAL_M
       r.n++;
       print("Edgent: firmware " + r.v + " on trial, boot " + r.n + " of " + TRIAL_BOOTS);
     }
-    writeRecord(S, r);
+    // a write that fails (Storage full, a file torn by an earlier cut) must not stop the boot
+    try {
+      writeRecord(S, r);
+    } catch (e) {
+      print("Edgent: the update record could not be written: " + e);
+    }
   }
   // what the record names, when whole; else the image to go back to
   var x = r && r.a ? intactImage(S, r.a) : undefined;

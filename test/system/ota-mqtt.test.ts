@@ -15,6 +15,11 @@ const OLD = readIdentity().firmwareVersion;
 const NEW = "0.2.0";
 
 systemSuite("firmware update over Blynk's MQTT API", ({ boot, board }) => {
+  // the builds of the other versions (half a minute each the first time) before the tests' clocks
+  before(function () {
+    this.timeout(300000);
+    otaFile(board.board, NEW);
+  });
   let c: FakeMqttCloud | undefined;
   afterEach(async () => {
     await c?.close();

@@ -53,7 +53,8 @@ systemSuite("power cuts during a firmware update", ({ boot, board, simOnly }) =>
   let total = 0; // flash writes of a whole update, from the offer to the confirmation ...
   let download = 0; // ... of which the download's (the last chunk written to the slot)
 
-  before(async () => {
+  before(function () {
+    this.timeout(300000); // the build of the other version, half a minute the first time
     air.serve("fw.js", otaFile(board.board, NEW));
   });
 

@@ -27,6 +27,11 @@ function upload(d: TestDevice, body: string, path = "/update") {
 const SETUP = "/config?ssid=" + HOME.ssid + "&pass=" + encodeURIComponent(HOME.password) + "&blynk=" + TOKEN;
 
 systemSuite("local firmware upload (/update)", ({ boot, board }) => {
+  // the builds of the other versions (half a minute each the first time) before the tests' clocks
+  before(function () {
+    this.timeout(300000);
+    otaFile(board.board, NEW);
+  });
   it("GET /update: a form to pick the file", async () => {
     const d = await boot();
     assert.ok(await d.portal());
@@ -79,6 +84,12 @@ systemSuite("local firmware upload (/update)", ({ boot, board }) => {
 // A build with a setup code: /update needs it (form field, query or header), as /config does.
 systemSuite("local firmware upload with a setup code", ({ boot, board }) => {
   const dir = () => buildDir(OLD, { EDGENT_SETUP_CODE: CODE });
+  // the builds of the other versions (half a minute each the first time) before the tests' clocks
+  before(function () {
+    this.timeout(300000);
+    dir();
+    otaFile(board.board, NEW, { EDGENT_SETUP_CODE: CODE });
+  });
   it("refused without the code (403, nothing written); taken with it in the form", async () => {
     const d = await boot({ bundle: `${dir()}/${board.board}.js` });
     assert.ok(await d.portal());

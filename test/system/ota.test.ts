@@ -14,6 +14,11 @@ const OLD = readIdentity().firmwareVersion;
 const NEW = "0.2.0";
 
 systemSuite("firmware update over the air", ({ boot, board, simOnly }) => {
+  // the builds of the other versions (half a minute each the first time) before the tests' clocks
+  before(function () {
+    this.timeout(300000);
+    otaFile(board.board, NEW);
+  });
   const device = () => boot({ files: provisionedFlash(), servers: ["127.0.0.1:" + air.port] });
 
   it("a good update: OTA started, downloaded and switched to, then 'Firmware updated' once and the new version online", async () => {
@@ -122,7 +127,9 @@ systemSuite("a failed firmware download", ({ shared, board }) => {
     ["a file that is no firmware image", () => [junk(20000), {}], /not a whole Edgent firmware image/],
     ["another board's firmware", () => [otaFile(other), {}], new RegExp(`built for ${other}, this device is ${board.board}`)],
   ];
-  before(async () => {
+  before(async function () {
+    this.timeout(300000);
+    otaFile(board.board); // (the build, half a minute the first time)
     assert.ok(await online(dev()), "online");
   });
   for (const [what, file, why] of cases)

@@ -11,6 +11,7 @@ import { loadBoards } from "./scripts/boards.js";
 import { readIdentity, buildRecord } from "./scripts/identity.js";
 import { checkBundle, formatProblems } from "./scripts/conformance.js";
 import { assembleImage } from "./scripts/image.js";
+import { withFwTag } from "./scripts/fw-info.js";
 import { MODULES, checkImports } from "./scripts/modules.js";
 import { parseManyWithInterpreter } from "./scripts/espruino-parse.js";
 import { paramsToLocalsPlugin } from "./scripts/params-to-locals.js";
@@ -59,6 +60,16 @@ export function constants(board) {
   };
   flat("__BUILD__", build);
   return out;
+}
+
+/**
+ * Blynk's firmware info tag for a board's bundle (scripts/fw-info.js): what Blynk.Air shows for an
+ * uploaded file and sends back as x-fw-type / x-fw-ver / x-fw-build. `blynk` is the protocol level
+ * of the info message (firmware/cloud/session.ts BLYNK_VERSION) without its "+espruino", which
+ * Blynk's tag finder would stop at.
+ */
+export function fwTagInfo(board) {
+  return { mcu: identity.firmwareVersion, "fw-type": identity.templateId, build: stamp, blynk: "1.4.0", hw: board.id };
 }
 
 // Espruino throws SyntaxError on array holes ([3,5,,6]) in code it skips; TS emits them in __generator.
@@ -135,6 +146,9 @@ function image(board) {
       if (!opts.file) return; // an in-memory build (benchmarks) has no files beside it
       const base = basename(opts.file, ".js");
       this.emitFile({ type: "asset", fileName: base + ".build.json", source: JSON.stringify(buildRecord(identity), null, 2) + "\n" });
+      // for Blynk.Air: the same image with Blynk's firmware info tag after it (the boot loader reads
+      // the image by its header and never runs the tag)
+      this.emitFile({ type: "asset", fileName: base + ".ota.js", source: withFwTag(text, fwTagInfo(board)) });
     },
   };
 }

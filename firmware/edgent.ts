@@ -41,6 +41,9 @@
 //   WAIT_CONFIG               access point failed                     ERROR, last_error 704
 //   ERROR                     ERROR_REBOOT, button not held           restart
 //   any                       "reboot", /reboot (MQTT downlink/reboot) restart
+//   RUNNING                   Blynk.Air offers an update, then 2 s    OTA_UPGRADE (link closed; module "ota")
+//   OTA_UPGRADE               new image stored and switched to        restart (on trial: firmware/boot/loader.ts)
+//   OTA_UPGRADE               download or check failed                CONNECTING_CLOUD (reported once online)
 import { State, stateName, LastError } from "./core/state";
 import { log, maskToken } from "./core/log";
 import { Config, Flag, Store, Update } from "./core/config";
@@ -49,7 +52,7 @@ import { Kernel, Ev, Phase } from "./kernel";
 import { wifi, wifiInit, Op, Join } from "./wifi/wifi";
 import { scanSsids } from "./wifi/scan";
 import type { Cloud } from "./cloud/session";
-import { apiLink, apiWrite } from "./cloud/api";
+import { apiLink, apiWrite, cloudApi } from "./cloud/api";
 import { parseCommand } from "./cloud/console";
 import { startIndicator } from "./indicator";
 import { setState as showState, heldMs } from "./led/indicator-core";
@@ -69,6 +72,7 @@ const COMMIT_DELAY = 300; // after a tested login: the login's own frames have l
 /** Actions run from the timer, so the HTTP reply or REPL answer that asked for them goes out first. */
 const enum Later {
   NONE,
+  OTA, // an offered update: Edgent starts it 2 s after the offer
   TEST,
   START, // "config start"
   ERASE, // "config erase", /reset, the button
@@ -97,6 +101,8 @@ var later = Later.NONE;
 var laterAt = 0;
 var commit: any[] | undefined; // [config, metaSent, when]: a tested configuration to store once its login's frames are out
 var portalScan = 0; // the portal's first scan: 1 under way, 2 done (its list in K.l)
+var U: any; // a firmware update: its URL while it waits to start, then its phase (module "ota")
+var ota: any; // from the boot loader: the trial timer of a new image (> 0), 0 a report waits; undefined: nothing to settle at login
 
 /** The exports of a module of the running image, evaluated from its slice of flash on first use. */
 function loadModule(name: string): any {
@@ -375,7 +381,41 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   } else if (e === Ev.OFFLINE) {
     if (K.s === State.RUNNING) go(State.CONNECTING_CLOUD);
   } else if (e === Ev.COMMAND) r = command(a);
-  else if (e === Ev.LINK) apiLink(a, b, log);
+  else if (e === Ev.LINK) {
+    apiLink(a, b, log);
+    // online after an update (or a failed one): confirm the new image, send the report
+    if (b && ota !== undefined && !U) {
+      try {
+        loadModule("ota").settle(K, a, ota);
+      } catch (x) {
+        log("Update record: " + x);
+      }
+      dropModule("ota");
+      ota = undefined;
+    }
+  } else if (e === Ev.OTA) {
+    if (a === undefined) r = image; // (the "ota" module asks which image runs)
+    else if (U || K.s !== State.RUNNING) log("OTA ignored: " + (U ? "an update is under way" : "not online"));
+    else {
+      // as Edgent: the event now, the download 2 s later, off the cloud link
+      cloudApi().logEvent("sys_ota", "OTA started");
+      U = a;
+      later = Math.max(later, Later.OTA);
+      laterAt = t + 2000;
+    }
+  } else if (e === Ev.OTA_END) {
+    U = undefined;
+    dropModule("ota");
+    if (!a) {
+      later = Later.REBOOT;
+      laterAt = t + 500; // (a local upload's answer goes out first)
+    } else {
+      ota = 0; // the record holds the report
+      // back online through the saved networks (a join to the network it is on succeeds at once;
+      // a second call of startLink() here would cost it its own function object)
+      if (K.s === State.OTA_UPGRADE && !L && R && valid()) reconnect(1);
+    }
+  }
   else if (e === Ev.WRITE) apiWrite(a, b);
   else if (e === Ev.WORDS) {
     if (a || K.w) K.w = a; // (nothing held while all is well)
@@ -415,6 +455,9 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
         log("Resetting configuration!");
       }
       // leave whatever runs and wait in the portal (Edgent "config start": the configuration stays)
+      if (U && U.close) U.close();
+      U = undefined;
+      dropModule("ota");
       T = nets = undefined;
       if (L) L.close();
       L = undefined;
@@ -429,6 +472,20 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
         K.t = K.ts = K.ti = "";
         persist("Configuration erased", Update.ERASE);
         idleSince = -1;
+      }
+    } else if (l === Later.OTA) {
+      if (typeof U === "string") {
+        var url = U;
+        if (L) L.close();
+        L = undefined;
+        dropModule("blynk");
+        dropModule("mqtt");
+        go(State.OTA_UPGRADE);
+        try {
+          U = loadModule("ota").start(K, url, image);
+        } catch (x) {
+          return step(Ev.OTA_END, "the update could not start: " + x);
+        }
       }
     } else if (T) {
       // the test: join the new network
@@ -480,6 +537,17 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     } else if (!P && portalScan === 2) {
       K.o = portalScan = 0;
       P = loadModule("portal").open(K);
+      // a new image (a local upload) on a device not set up yet cannot reach the cloud: its setup
+      // portal is its proof; the report waits for the first login
+      if (ota > 0 && !valid()) {
+        try {
+          loadModule("ota").settle(K, undefined, ota);
+        } catch (x) {
+          log("Update record: " + x);
+        }
+        dropModule("ota");
+        ota = 0;
+      }
     }
   } else {
     if (P) P.close();
@@ -499,10 +567,14 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
   return r;
 }
 
-/** Starts the device; `img` and `mods` say where the other modules are (scripts/image.js). */
-export function bootEdgent(img: string, mods: string): void {
+/**
+ * Starts the device; `img` and `mods` say where the other modules are (scripts/image.js); `trial`
+ * (the boot loader's): the new image's trial timer, or 0 when an update has a report to send.
+ */
+export function bootEdgent(img: string, mods: string, trial?: number): void {
   image = img;
   modules = mods;
+  ota = trial;
   var b = loadModule("boot").start(log);
   dropModule("boot");
   store = b.store;

@@ -33,6 +33,9 @@ export const enum Ev {
   WORDS, // (text) the cloud link in words: its transport and why its last attempt failed
   CONNECT, // ({blynk, ssid, pass, host}: /config's fields) -> edgent.connect()
   BUTTON, // the button was held 10 s and released
+  // firmware update
+  OTA, // (url) Blynk.Air offers an update (the Blynk protocol's internal "ota", MQTT downlink/ota/json); () -> the running image's file
+  OTA_END, // (why) the "ota" module's outcome: "" the new image is switched to (restart), else why not
 }
 
 export interface Kernel {

@@ -24,8 +24,11 @@ function reboot(): string {
   return step(Ev.COMMAND, "reboot");
 }
 
-/** Called by the loader with the image file and its module table ("name,offset,length,..."). */
-export function boot(image: string, modules: string): void {
+/**
+ * Called by the loader with the image file, its module table ("name,offset,length,...") and what an
+ * update left to settle at the first login (edgent.ts bootEdgent).
+ */
+export function boot(image: string, modules: string, trial?: number): void {
   var api: any = cloudApi();
   api.status = status;
   api.connect = connect;
@@ -35,5 +38,5 @@ export function boot(image: string, modules: string): void {
   api.qa = startQa;
   api.led = userLed;
   publish("edgent", api);
-  bootEdgent(image, modules);
+  bootEdgent(image, modules, trial);
 }

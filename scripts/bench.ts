@@ -19,7 +19,7 @@ async function optional(file: string, fn: string): Promise<Row | Row[] | undefin
 }
 
 const dist = new URL("../dist/", import.meta.url);
-const bundles = readdirSync(dist).filter((f) => f.endsWith(".js")).sort();
+const bundles = readdirSync(dist).filter((f) => f.endsWith(".js") && !f.endsWith(".ota.js")).sort();
 table(
   "Bundle size",
   bundles.map((f) => {
@@ -33,6 +33,7 @@ for (const [title, file, fn] of [
   ["LED driver load (breathe pattern)", "./bench-led.ts", "benchLed"],
   ["Cloud link", "./bench-cloud.ts", "benchCloud"],
   ["MQTT link", "./bench-mqtt.ts", "benchMqtt"],
+  ["Firmware update over the air", "./bench-update.ts", "benchUpdate"],
   ["A TLS session on the interpreter (64-bit LINUX build)", "./bench-tls.ts", "benchTls"],
   ["Fleet onboarding CLI", "./bench-fleet.ts", "benchFleet"],
 ] as const) {

@@ -206,6 +206,26 @@ function reservedWordProblems(ast) {
   return out;
 }
 
+/**
+ * A statement that begins with a string literal right after try {...} catch (e) {...}: Espruino 2v29
+ * does not run it (`try{}catch(e){}"s"==typeof x&&f()` never calls f; verified on the LINUX build).
+ * Minifiers write comparisons with the literal first, so this comes from code as plain as
+ * `if (typeof u === "string") ...` after a try.
+ */
+function afterCatchProblems(code, ast) {
+  const out = [];
+  eachNode(ast, (node) => {
+    const list = node.type === "Program" || node.type === "BlockStatement" ? node.body : node.type === "SwitchCase" ? node.consequent : null;
+    if (!list) return;
+    for (let i = 0; i + 1 < list.length; i++) {
+      const next = list[i + 1];
+      if (list[i].type === "TryStatement" && list[i].handler && !list[i].finalizer && (code[next.start] === '"' || code[next.start] === "'"))
+        out.push(["after-catch", "a statement that begins with a string literal right after try/catch is not run by Espruino: begin it with a name (typeof x === \"string\") or end the try with ;", next]);
+    }
+  });
+  return out;
+}
+
 /** Returns a list of {rule, message, line, column}; empty when the bundle is fine. */
 export function checkBundle(code) {
   const problems = [];
@@ -228,7 +248,7 @@ export function checkBundle(code) {
     add("syntax", "not ES5 syntax Espruino can parse: " + e.message, { loc: { start: { line: e.loc ? e.loc.line : 0, column: e.loc ? e.loc.column : 0 } } });
     return problems;
   }
-  for (const [rule, message, where] of [...lexerProblems(code, tokens, comments), ...reservedWordProblems(ast)]) add(rule, message, where);
+  for (const [rule, message, where] of [...lexerProblems(code, tokens, comments), ...reservedWordProblems(ast), ...afterCatchProblems(code, ast)]) add(rule, message, where);
   walk.full(ast, (node) => {
     switch (node.type) {
       case "Identifier":

@@ -90,7 +90,8 @@ export function buildProbes(code) {
       // the case/default frame, run: no case matches NaN and every case is emptied, so nothing else runs
       const frame = [{ start: node.discriminant.start, end: node.discriminant.end, text: "NaN" }];
       for (const c of node.cases) {
-        if (c.test) frame.push({ start: c.test.start, end: c.test.end, text: "0" });
+        // " 0": a minifier writes case"a": with no space, and case0 would be a name
+        if (c.test) frame.push({ start: c.test.start, end: c.test.end, text: " 0" });
         if (c.consequent.length) frame.push({ start: c.consequent[0].start, end: c.consequent[c.consequent.length - 1].end, text: "" });
       }
       add(node.start, node.end, frame, "", "");

@@ -13,6 +13,7 @@ export const MODULES = [
   { name: "mqtt", entry: "firmware/mqtt/client.ts" },
   { name: "store", entry: "firmware/core/store.ts", fold: false },
   { name: "boot", entry: "firmware/core/boot.ts", fold: false },
+  { name: "ota", entry: "firmware/ota/update.ts", fold: false },
 ];
 
 /** Files with module-level state: only the core may include them. */

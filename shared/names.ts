@@ -16,6 +16,11 @@ export const WIFI_FILE = ".wificfg";
 export const CONFIG_FILES: readonly string[] = ["edgent.cfg0", "edgent.cfg1"];
 /** Preprovisioned static token written at the factory (fleet tool `token`); never erased by a reset. */
 export const TOKEN_FILE = "edgent.token";
+/**
+ * A firmware update's files (firmware/boot/record.ts): the update record's two files and the two
+ * update slots. Flashing over USB erases them, so the firmware flashed is the one that boots.
+ */
+export const UPDATE_FILES: readonly string[] = ["edgent.upd0", "edgent.upd1", "edgent.img1", "edgent.img2"];
 
 /** The auth token of the tests and benchmarks (32 characters of Blynk's token alphabet). */
 export const TEST_TOKEN = "Ab3dEfGh1jKlMnOpQrStUvWxYz012345";

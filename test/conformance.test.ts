@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { checkBundle } from "../scripts/conformance.js";
 import { parseImage, moduleText, imageIntact } from "../scripts/image.js";
+import { findFwTag } from "../scripts/fw-info.js";
+import { readIdentity } from "../scripts/identity.js";
 
 const rules = (code: string) => checkBundle(code).map((p: { rule: string }) => p.rule);
 
 describe("bundle conformance check", () => {
   const dist = new URL("../dist/", import.meta.url);
-  const bundles = existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith(".js")) : [];
+  const bundles = existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith(".js") && !f.endsWith(".ota.js")) : [];
   it("finds a bundle for every board profile", () => {
     const boards = readdirSync(new URL("../boards/", import.meta.url)).filter((f) => f.endsWith(".json")).map((f) => f.replace(".json", ".js"));
     assert.deepEqual(bundles.sort(), boards.sort());
@@ -21,6 +23,18 @@ describe("bundle conformance check", () => {
       assert.deepEqual(checkBundle(text), [], "the loader");
       for (const name of Object.keys(image.mods)) assert.deepEqual(checkBundle(moduleText(text, name)), [], `module ${name}`);
       assert.ok(imageIntact(text), "CRC");
+    });
+  for (const f of bundles)
+    it(`dist/${f.replace(".js", ".ota.js")} (for Blynk.Air) is dist/${f} with Blynk's firmware info tag after it`, () => {
+      const text = readFileSync(new URL(f, dist), "latin1");
+      const ota = readFileSync(new URL(f.replace(".js", ".ota.js"), dist), "latin1");
+      assert.equal(ota.slice(0, text.length), text);
+      assert.equal(ota.slice(text.length, text.length + 2), "\n\0");
+      const tag = findFwTag(ota);
+      assert.ok(tag && tag.offset === text.length + 2, "the tag, found as Blynk's tools find it, right after the image");
+      const id = readIdentity();
+      assert.deepEqual(Object.keys(tag.info), ["mcu", "fw-type", "build", "blynk", "hw"]);
+      assert.deepEqual([tag.info.mcu, tag.info["fw-type"], tag.info.build, tag.info.hw], [id.firmwareVersion, id.templateId, parseImage(text).build, f.replace(".js", "")]);
     });
 
   // Each known trap must be caught, or the check above proves nothing.
@@ -63,6 +77,7 @@ describe("bundle conformance check", () => {
     ["variable named of (terser can mangle to it)", "var of = 1;", "reserved-word"],
     ["parameter named let", "function f(let) {}", "reserved-word"],
     ["parameter named undefined", "function f(undefined) {}", "reserved-word"],
+    ["a statement beginning with a string literal after try/catch (Espruino skips it)", "try { f(); } catch (e) {}\n\"s\" == typeof x && g();", "after-catch"],
     ["name longer than 63 characters", "o." + "a".repeat(64) + " = 1;", "token-length"],
     ["integer literal beyond 64 bits", "var n = 0x10000000000000000;", "int-literal"],
     ["float literal Espruino parses inexactly", "var f = .3;", "float-literal"],

@@ -7,6 +7,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { Bench, UserError } from "./workbench.ts";
+import { UPDATE_KINDS } from "./air.ts";
 
 const PUBLIC = new URL("./public/", import.meta.url).pathname;
 const TYPES: Record<string, string> = {
@@ -118,6 +119,9 @@ export function controlServer(bench: Bench): ControlServer {
     } else if (path === "/api/cloud") {
       if (typeof b.reject !== "boolean") throw new UserError('send {"reject": true} or {"reject": false}');
       bench.rejectToken(b.reject);
+    } else if (path === "/api/update") {
+      if (!bench.air || typeof b.kind !== "string" || !UPDATE_KINDS[b.kind]) throw new UserError(`send {"kind": "good"} or one of ${Object.keys(UPDATE_KINDS).join(", ")}`);
+      await bench.air.push(b.kind);
     } else if (path === "/api/power") {
       if (b.action === "cut") bench.powerOff(typeof b.offMs === "number" ? Math.min(Math.max(b.offMs, 0), 60000) : 1000);
       else if (b.action === "off") bench.powerOff();

@@ -7,6 +7,8 @@ import { isIPv4, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Sim } from "../sim/index.ts";
 import { startFakeCloud, type FakeCloud } from "../sim/fake-cloud/server.ts";
+import { startFakeAir } from "../sim/fake-cloud/air.ts";
+import { airPusher, AIR_HOST } from "./air.ts";
 import type { NetworkSpec } from "../sim/types.ts";
 import { isValidToken } from "../firmware/core/config.ts";
 import { parseBrokerUrl } from "../firmware/mqtt/url.ts";
@@ -131,6 +133,9 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
   }
   const cloud = await startFakeCloud({ tokens });
   const cloudAddr = `127.0.0.1:${cloud.port}`;
+  // Blynk.Air: the firmware updates the control page pushes are downloaded from here
+  const air = await startFakeAir();
+  hosts[`${AIR_HOST}:80`] = hosts[`${AIR_HOST}:443`] = `127.0.0.1:${air.port}`;
   let bench: Bench | undefined;
   let sim: SimDevice;
   // The button's level must survive power cuts, and the ESP32-C3's BOOT button (GPIO9) is a flash
@@ -153,6 +158,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
     }))) as unknown as SimDevice;
   } catch (e) {
     await cloud.close();
+    await air.close();
     throw e;
   }
 
@@ -163,6 +169,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
   let portalUrl = "";
   const b = new Bench({ sim, cloud, board, tokens, speed, flashFile, note, additions });
   bench = b;
+  b.air = airPusher({ air, cloud, board: board.id, note });
   for (const line of sim.console) b.consoleLine(line); // printed before the log callback was attached, if any
   const control = controlServer(b);
   const portal = portalServer(b, () => controlUrl);
@@ -194,6 +201,8 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
     await portal.close();
     sim.stop();
     await cloud.close();
+    await air.close();
+    b.air.close();
     throw e;
   }
   await b.setSpeed(speed);
@@ -227,6 +236,8 @@ export async function startVirtualBoard(opts: VirtualBoardOptions = {}): Promise
         }
         sim.stop();
         await cloud.close();
+        await air.close();
+        b.air?.close();
       })();
       return closing;
     },

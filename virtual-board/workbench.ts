@@ -6,6 +6,7 @@ import type { FlashImage, NetworkSpec, PinLogEntry } from "../sim/types.ts";
 import { LedTracker, classify, expectedPattern, patternLabel, monoColour, type LedBoard, type Observed, type Rgb } from "./led-view.ts";
 import { readStored, type StoredView } from "./config-view.ts";
 import type { SimAdditions } from "./sim-additions.ts";
+import type { AirPusher } from "./air.ts";
 
 /** The parts of the simulator (sim/, `Sim`) the bench uses. */
 export interface SimDevice {
@@ -114,6 +115,8 @@ export class Bench {
   readonly led: LedTracker;
   /** Where the portal is served, for the control page's link (set once the server listens). */
   portalUrl = "";
+  /** Blynk.Air: pushes firmware updates (virtual-board/air.ts). */
+  air?: AirPusher;
   private readonly sim: SimDevice;
   private readonly opts: BenchOptions;
   private speedX: number;

@@ -124,6 +124,8 @@ function onRequest(req: EspHttpReq, res: EspHttpRes): void {
       return send(res, 503, "text/html", '<meta http-equiv="refresh" content="2">Busy, one moment...');
     return reply(res, 503, "error", "Busy, try again");
   }
+  // the local firmware upload streams its body into Storage itself (module "ota")
+  if (url.substr(0, 7) === "/update") return void k.ld("ota").receive(k, req, res, send, st);
   busy++;
   var q: any = req;
   q.r = res;

@@ -55,6 +55,7 @@ export interface CloudOptions {
    * apiLink, whose handlers live in the core) once online, and again when the session ends.
    * Ev.WRITE (pin, values): a HARDWARE `vw` from the cloud (apiWrite). Ev.WORDS (text): at every
    * failure, the transport and why the attempt failed; at login, "" (or the plain-TCP fallback).
+   * Ev.OTA (url): Blynk.Air offers a firmware update (INTERNAL "ota").
    */
   ev(e: Ev, a?: any, b?: any): any;
 
@@ -278,7 +279,7 @@ function handle(f: Frame): void {
         var cmd = parseCommand(line);
         if (cmd) o.ev(Ev.COMMAND, cmd);
         else o.log("Unknown command: " + line);
-      }
+      } else if (v[0] === "ota" && v[1]) o.ev(Ev.OTA, v[1]); // Blynk.Air: ota\0<url> (BLYNK_WRITE(InternalPinOTA))
     } else if (v[0] === "vw") o.ev(Ev.WRITE, v[1], v.slice(2));
     else if (o.pins && "pm dw dr aw ar".split(" ").indexOf(v[0]) >= 0) pinCommand(v, o.pins);
     else if (v[0] !== "vr") write(encodeResponse(over, Status.ILLEGAL_COMMAND));

@@ -97,7 +97,10 @@ export interface MqttOptions {
    * when the session ends. Ev.WRITE (name, values): a value from the broker (a pin number for "V<n>").
    */
   ev(e: Ev, a?: any, b?: any): any;
-  /** From Blynk: downlink/ota/json, the payload as it came ({"url","size","type","ver","build"}). */
+  /**
+   * From Blynk: downlink/ota/json, the payload as it came ({"url","size","type","ver","build"}).
+   * Without it, the URL goes to the core as Ev.OTA (url).
+   */
   onOta?: (json: string) => void;
   /** Opens a socket and calls onConnect(socket) once connected; may throw when refused. */
   connect?: (host: string, port: number, tls: boolean, onConnect: (s: CloudSocket) => void) => CloudSocket;
@@ -316,6 +319,17 @@ function handle(f: Packet): void {
     else if (tp === "downlink/reconfigure") o.ev(Ev.COMMAND, "config start");
     else if (tp === "downlink/ota/json") {
       if (o.onOta) o.onOta(v);
+      else {
+        // {"url","size","type","ver","build"}: the core takes the URL as from the Blynk protocol
+        // (`u &&` first: Espruino 2v29 does not run a statement that begins with a string literal
+        // right after a try/catch, which is what the minifier makes of `typeof u === "string"`)
+        var u: any;
+        try {
+          u = JSON.parse(v).url;
+        } catch (e) {}
+        if (u && typeof u === "string") o.ev(Ev.OTA, u);
+        else o.log("OTA: no URL in " + v);
+      }
     } else if (tp === "downlink/diag") o.log("Server: " + v);
     // downlink/ping: answered by the PUBACK above; meta, utc, loc: nothing asks for them
   } else if (c === Type.PUBACK) {

@@ -27,6 +27,8 @@ declare const E: {
   kickWatchdog(): void;
   toString(...args: any[]): string;
   toUint8Array(...args: any[]): Uint8Array;
+  /** A zero-copy ArrayBuffer over a byte string. */
+  toArrayBuffer(s: string): ArrayBuffer;
   CRC32(data: string | ArrayLike<number>): number;
   hwRand(): number;
   setFlags(f: { pretokenise?: 0 | 1 | boolean; [k: string]: any }): void;

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import { startVirtualBoard, DEMO_TOKEN, DEFAULT_BOARD, type VirtualBoard } from "../../virtual-board/index.ts";
 import type { Snapshot } from "../../virtual-board/workbench.ts";
+import { readIdentity } from "../../scripts/identity.js";
 import { startMosquitto, mosquittoOrSkip, type Mosquitto } from "../mqtt/mosquitto.ts";
 
 const BUNDLE = new URL(`../../dist/${DEFAULT_BOARD}.js`, import.meta.url).pathname;
@@ -91,6 +92,33 @@ describe("virtual board control API: network, router password, cloud, power (npm
     await post("network", { ssid: "HomeNet", password: "correct horse" });
     const s = await until("online again", running);
     assert.equal(JSON.stringify(s.stored.config), config, "a changed router password erases nothing");
+  });
+
+  const otaEvents = () => vb.cloud.events.filter((e) => e.kind === "event" && (e.body ?? "").startsWith("sys_ota\0")).map((e) => e.body!.slice(8));
+
+  it("Blynk.Air, a download that fails (404): the device says why, stays on its firmware and online", async () => {
+    const events = otaEvents().length;
+    const r = await post("update", { kind: "http404" });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const end = Date.now() + 60_000;
+    while (otaEvents().length < events + 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(otaEvents().slice(events), ["OTA started", "Firmware update failed: HTTP 404"]);
+    await until("online again", running);
+  });
+
+  it("Blynk.Air, a good update: the next version is built, downloaded, switched to and reported", async () => {
+    const events = otaEvents().length;
+    const before = vb.sim.console.length;
+    const r = await post("update", { kind: "good" });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const end = Date.now() + 60_000;
+    while (otaEvents().length < events + 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+    const from = readIdentity().firmwareVersion;
+    const to = from.replace(/\d+$/, (p: string) => String(Number(p) + 1));
+    assert.deepEqual(otaEvents().slice(events), ["OTA started", `Firmware updated from ${from} to ${to}`], consoleSince(before));
+    await until("online with the new firmware", running);
+    assert.equal(vb.cloud.current()?.info?.mcu, to);
+    assert.equal((await post("update", { kind: "nonsense" })).status, 400, "an unknown kind is refused");
   });
 
   it("cloud rejects the token: last_error 703 and the setup portal opens for a new token", async () => {

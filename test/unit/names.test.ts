@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadConfig, saveConfig, defaultConfig, factoryToken, TOKEN_FILE as FIRMWARE_TOKEN_FILE, type Files } from "../../firmware/core/config.ts";
-import { BOOT0_FILE, BOOT_FILE, CONFIG_FILES, MAX_STORAGE_NAME, TEST_TOKEN, TOKEN_FILE, WIFI_FILE } from "../../shared/names.ts";
+import { BOOT0_FILE, BOOT_FILE, CONFIG_FILES, MAX_STORAGE_NAME, TEST_TOKEN, TOKEN_FILE, UPDATE_FILES, WIFI_FILE } from "../../shared/names.ts";
+import { REC, SLOT_A, SLOT_B } from "../../firmware/boot/record.ts";
 
 /** Storage in a Map, recording the names written and read. */
 function memFiles(): Files & { data: Map<string, string>; written: Set<string>; reads: Set<string> } {
@@ -25,6 +26,10 @@ function memFiles(): Files & { data: Map<string, string>; written: Set<string>; 
 const source = (file: string) => readFileSync(new URL(`../../firmware/${file}`, import.meta.url), "utf8");
 
 describe("shared names agree with the firmware", () => {
+  it("the update files: the record's two files and the two slots", () => {
+    assert.deepEqual([...UPDATE_FILES].sort(), [REC + 0, REC + 1, SLOT_A, SLOT_B].sort());
+    for (const n of UPDATE_FILES) assert.ok(n.length <= MAX_STORAGE_NAME, n);
+  });
   it("the config slots: record 1 goes to CONFIG_FILES[1], record 2 to CONFIG_FILES[0], and both are read", () => {
     const files = memFiles();
     const store = loadConfig(files);

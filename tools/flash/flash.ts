@@ -12,7 +12,7 @@ import {
   bundleState, buildCommand, buildNames, chipOfBuild, chipOfProfile, describeRecord, findProfile, isPlaceholder, loadProfiles,
   readRecord, runBuild, wantedRecord, type BoardProfile, type BundleState,
 } from "../lib/bundle.ts";
-import { BOOT_FILE, CONFIG_FILES, TOKEN_FILE, WIFI_FILE } from "../../shared/names.ts";
+import { BOOT_FILE, CONFIG_FILES, TOKEN_FILE, UPDATE_FILES, WIFI_FILE } from "../../shared/names.ts";
 
 /** Storage kept free beside the bundle for the config slots, one rewrite in flight and the token. */
 export const CONFIG_HEADROOM = 2048;
@@ -52,7 +52,7 @@ function buildPattern(b: BoardProfile): string {
 }
 
 export function filesToErase(o: Pick<FlashOptions, "eraseConfig" | "eraseToken">): string[] {
-  return [WIFI_FILE, ...(o.eraseConfig ? CONFIG_FILES : []), ...(o.eraseToken ? [TOKEN_FILE] : [])];
+  return [WIFI_FILE, ...UPDATE_FILES, ...(o.eraseConfig ? CONFIG_FILES : []), ...(o.eraseToken ? [TOKEN_FILE] : [])];
 }
 
 /**

@@ -1,5 +1,5 @@
 // Control page of the virtual board: draws what the server streams (/api/events) and sends what a
-// person does (/api/button, /api/network, /api/cloud, /api/power, /api/speed). No build step.
+// person does (/api/button, /api/network, /api/cloud, /api/update, /api/power, /api/speed). No build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -282,6 +282,12 @@ $("speed").addEventListener("click", (e) => {
   if (b) post("/api/speed", { speed: Number(b.dataset.speed) });
 });
 $("power-cut").addEventListener("click", () => post("/api/power", { action: "cut", offMs: 1000 }));
+$("update-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const kind = $("update-kind").value;
+  toast("Building the firmware and offering it...");
+  if (await post("/api/update", { kind })) toast("Offered; watch the console and the LED");
+});
 $("power-toggle").addEventListener("click", () => post("/api/power", { action: snap && snap.power ? "off" : "on" }));
 $("world").addEventListener("click", (e) => {
   const b = e.target.closest("button[data-net]");

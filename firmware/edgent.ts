@@ -66,7 +66,6 @@ const CONFIG_IDLE_LIMIT = 600000; // a provisioned device's portal with no phone
 const RETRY_MIN = 5000;
 const RETRY_MAX = 60000;
 const ERROR_REBOOT = 10000; // Edgent enterError(): reboot after 10 s unless the button is held
-const SHED_LIST_BELOW = 400; // free JsVars when a test starts: below, the scan list is dropped
 const COMMIT_DELAY = 300; // after a tested login: the login's own frames have left the socket by then
 
 /** Actions run from the timer, so the HTTP reply or REPL answer that asked for them goes out first. */
@@ -281,9 +280,6 @@ export function step(e: Ev, a?: any, b?: any, c?: any): any {
     log((a.c.f & Flag.MQTT ? (a.c.t ? "Blynk MQTT: " : "MQTT broker: " + (a.c.u ? a.c.u + "@" : "")) : "Blynk cloud: ") + (a.c.t ? maskToken(a.c.t) + " @ " : "") + a.c.h + ":" + (a.c.q || a.c.p) + (a.c.q ? "" : " (plain TCP)"));
     if (a.save) persist("Configuration stored to flash (save=1: before its test)", Update.TESTED, a.c, false);
     T = a;
-    // short of memory (an ESP8266 with the user's code), the scan list goes: the reply and the test
-    // need the room more than a form shown again needs the list, which it then scans anew
-    if (memory().free < SHED_LIST_BELOW) K.l = "";
     K.t = "connecting";
     K.ts = a.c.n[0].s;
     K.ti = "";

@@ -26,6 +26,7 @@ const MAX_OPEN = 6; // lwIP has 10 sockets; keep room for DNS, the cloud and the
 // refused with a 503 unless there is room for its answer and for those still going out, so several
 // phones at once never run the interpreter out of memory.
 const MEMORY_PER_REQUEST = 200;
+const SHED_LIST_BELOW = 400; // free JsVars when a /config arrives: below, the scan list is dropped
 const REQUEST_TIMEOUT = 10000; // slow or stalled clients are cut off
 // A scan makes the AP hop channels and holds every asking socket until it ends: within this time
 // of the last one, /wifi_scan.json answers at once with its list (WiFiManager caches scans 30 s).
@@ -115,9 +116,13 @@ function onRequest(req: EspHttpReq, res: EspHttpRes): void {
   var url = req.url || "";
   if (url.length > MAX_URL) return reply(res, 414, "error", "The request's URL is over " + MAX_URL + " bytes");
   var others = httpConnections() - 1;
-  var need = url.substr(0, 7) === "/config" ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
+  var configure = url.substr(0, 7) === "/config";
+  var need = configure ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
   var free = memory(false).free;
-  if (free < need + MEMORY_PER_REQUEST) free = memory().free;
+  if (free < need + MEMORY_PER_REQUEST || configure) free = memory().free;
+  // short of memory (an ESP8266 with the user's code), a setup drops the scan list: reading it, its
+  // reply and its test need the room more than a form shown again needs the list (it scans anew)
+  if (configure && free < SHED_LIST_BELOW) k.l = "";
   if (busy >= MAX_OPEN || free < need) {
     // a page asks the browser to come back by itself; the app and scripts get JSON
     if (url === "/" || url.substr(0, 2) === "/?" || url.substr(0, 7) === "/status" && url.substr(0, 12) !== "/status.json")

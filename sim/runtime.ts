@@ -190,6 +190,11 @@ const PRELUDE = `
 })
 `;
 
+/** `function` keywords in a text: the simulator's rough measure of the function objects it makes. */
+export function countFunctions(code: string): number {
+  return (code.match(/function\b/g) ?? []).length;
+}
+
 export class Runtime implements Host {
   readonly chip: Chip;
   readonly context: vm.Context;
@@ -203,6 +208,8 @@ export class Runtime implements Host {
   private readonly vmJSON: JSON;
   private readonly vmPromise: PromiseConstructor;
   private modules = new Map<string, unknown>();
+  /** Functions in each cached module's text (process.memory()'s rough estimate counts those loaded). */
+  private moduleFunctions = new Map<string, number>();
   private builtins = new Map<string, unknown>();
   private E: any;
   private processObj: any;
@@ -691,7 +698,9 @@ export class Runtime implements Host {
     });
     processObj.memory = () => {
       // A rough estimate, NOT a measurement: function overhead of the bundle plus live objects.
-      const usage = Math.min(total, 150 + sim.bundleFunctionCount * 4 + this.clock.timers.length * 5 +
+      let functions = sim.bundleFunctionCount;
+      for (const n of this.moduleFunctions.values()) functions += n;
+      const usage = Math.min(total, 150 + functions * 4 + this.clock.timers.length * 5 +
         pins.watchCount() * 6 + this.net.socketCount() * 25 + Object.keys(g).length * 2);
       return this.data({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: chip === 'ESP32' ? 14 : 12,
         rx: { used: 0, total: 1024 }, tx: { used: 0, total: 1024 } });
@@ -815,11 +824,16 @@ export class Runtime implements Host {
         throw jsException('Error', 'args must be addCached(string, string|function)');
       }
       this.modules.set(id, this.evaluateModule(src, id));
+      this.moduleFunctions.set(id, typeof src === 'string' ? countFunctions(src) : 0);
     };
     Modules.removeCached = (id: unknown) => {
       if (!this.modules.delete(String(id))) throw jsException('Error', `Module ${JSON.stringify(String(id))} not found`);
+      this.moduleFunctions.delete(String(id));
     };
-    Modules.removeAllCached = () => this.modules.clear();
+    Modules.removeAllCached = () => {
+      this.modules.clear();
+      this.moduleFunctions.clear();
+    };
     Modules.getCached = () => this.arr([...this.modules.keys()]);
     def('Modules', Modules);
     def('require', (name: unknown) => this.require(name));

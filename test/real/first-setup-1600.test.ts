@@ -49,7 +49,7 @@ function verdict(r: FirstSetupResult, text: string): void {
 
 /**
  * JsVars the user's own code may hold while the app's first setup still passes (README, per board).
- * Measured 300 to 304 (headroom search at 4-JsVar resolution): the tightest moment is the store
+ * Measured 300 to 303 (headroom search at 4-JsVar resolution): the tightest moment is the store
  * of the tested configuration, with the portal and the cloud link both up.
  */
 const USER_CODE_APP = 300;

@@ -112,12 +112,15 @@ function onRequest(req: EspHttpReq, res: EspHttpRes): void {
   // this answer, those going out, a scan under way (two answers' worth), and half an answer for
   // every other connection that has sent something (Espruino accepts them and reads their heads
   // before any firmware code runs; a silent one holds its RAM already). A setup itself, /config,
-  // only needs room for its own answer: it must get through a crowd.
+  // only needs room for its own answer (and for a test under way): it must get through a crowd.
   var url = req.url || "";
   if (url.length > MAX_URL) return reply(res, 414, "error", "The request's URL is over " + MAX_URL + " bytes");
   var others = httpConnections() - 1;
   var configure = url.substr(0, 7) === "/config";
-  var need = configure ? MEMORY_PER_REQUEST : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1)) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
+  // a setup under test counts as an answer going out: its outcome (a login, or an error code stored)
+  // needs about that much, whatever the requests meanwhile took
+  var testing = k.t === "connecting" || k.t === "cloud" ? 1 : 0;
+  var need = configure ? MEMORY_PER_REQUEST * (1 + testing) : MEMORY_PER_REQUEST * (answering + (scanning ? 3 : 1) + testing) + (MEMORY_PER_REQUEST / 2) * (others > 0 ? others : 0);
   var free = memory(false).free;
   if (free < need + MEMORY_PER_REQUEST || configure) free = memory().free;
   // short of memory (an ESP8266 with the user's code), a setup drops the scan list: reading it, its

@@ -186,7 +186,7 @@ function startLink(c: Config): void {
     o.pass = c.w;
     o.name = K.n;
     o.prefix = c.x;
-    o.ha = c.a === undefined ? "homeassistant" : c.a; // (url.ts HA_DISCOVERY: not imported, the core holds none of url.ts)
+    o.ha = c.a; // absent: the MQTT module's default
   } else {
     if (tls && !__BUILD__.tlsRequire) o.plain = c.p; // over plain TCP (every ESP8266) no property at all
     o.pins = pinFunctions;

@@ -4,11 +4,14 @@
 // board); the clock and the core's events (`ev`) come from the core.
 import { tcpConnect } from "../platform/espruino";
 import { openMqtt, MqttOptions } from "./session";
+import { HA_DISCOVERY } from "./url";
 import type { Cloud } from "../cloud/session";
 
 export type { MqttOptions } from "./session";
 
 export function open(o: MqttOptions): Cloud {
   if (!o.connect) o.connect = tcpConnect;
+  // a configuration without ?ha= announces itself to Home Assistant under its usual prefix
+  if (o.ha === undefined) o.ha = HA_DISCOVERY;
   return openMqtt(o);
 }

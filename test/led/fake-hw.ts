@@ -6,14 +6,12 @@
 // Creating a FakeHw installs it: the fake platform module serves its pins and clock, and the
 // global setTimeout/setInterval/clearTimeout are its timers until FakeHw.restore() (afterEach).
 import { useHw } from "./fake-platform.ts";
+import type { PinWrite } from "../system/device.ts";
 
 const real = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval };
 
-export interface Write {
-  t: number;
-  pin: number;
-  kind: "digital" | "pwm" | "pixel";
-  value: number | number[];
+/** A pin write as the system tests record it, plus the PWM frequency the fake pins were given. */
+export interface Write extends PinWrite {
   freq?: number;
 }
 
